@@ -1,0 +1,17 @@
+"""minicnn: a convolutional-network engine written from scratch in NumPy and Numba.
+
+Keras names, NHWC layout, and tests that hold it to TensorFlow's numbers.
+
+    import minicnn
+    from minicnn import layers
+    model = minicnn.Sequential([layers.Input((28, 28, 1)),
+                                layers.Conv2D(32, 3, activation="relu"), ...])
+"""
+from . import activations, backend, callbacks, kernels, layers, losses, metrics  # noqa: F401
+from . import constraints, initializers, optimizers, regularizers, utils  # noqa: F401
+from .backend import floatx, set_backend, set_floatx, set_random_seed  # noqa: F401
+from .layers import clear_session  # noqa: F401
+from .model import Sequential  # noqa: F401
+from .saving import load_model  # noqa: F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,94 @@
+"""Global settings: default float type, kernel backend, random generator.
+
+minicnn keeps three pieces of global state, all here so they are easy to find:
+
+* ``floatx``  - the default dtype of weights and activations ("float32" or "float64"),
+* ``backend`` - which kernels run the hot loops: "numba" (JIT, fast) or "numpy"
+  (the plain twins in ``minicnn.kernels.reference``, easy to read),
+* ``rng``     - the ``numpy.random.Generator`` that initializers, dropout and
+  shuffling draw from, so ``set_random_seed`` makes a run reproducible.
+"""
+import contextlib
+import os
+
+import numpy as np
+
+_FLOATX = "float32"
+_VALID_FLOATX = ("float32", "float64")
+_VALID_BACKENDS = ("numba", "numpy")
+_BACKEND = os.environ.get("MINICNN_BACKEND", "numba").lower()
+if _BACKEND not in _VALID_BACKENDS:
+    raise ValueError(
+        f"MINICNN_BACKEND must be one of {_VALID_BACKENDS}, received {_BACKEND!r}")
+_RNG = np.random.default_rng()
+
+
+def floatx():
+    """The default float dtype name, "float32" unless changed."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    """Set the default float dtype for layers built from now on."""
+    global _FLOATX
+    if value not in _VALID_FLOATX:
+        raise ValueError(f"floatx must be one of {_VALID_FLOATX}, received {value!r}")
+    _FLOATX = value
+
+
+def backend():
+    """The kernel backend in use: "numba" or "numpy"."""
+    return _BACKEND
+
+
+def set_backend(name):
+    """Choose the kernels: "numba" (JIT) or "numpy" (the readable twins)."""
+    global _BACKEND
+    if name not in _VALID_BACKENDS:
+        raise ValueError(f"backend must be one of {_VALID_BACKENDS}, received {name!r}")
+    if name == "numba":
+        try:
+            import numba  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - numba is a dependency
+            raise ImportError("set_backend('numba') needs the numba package") from exc
+    _BACKEND = name
+
+
+def rng():
+    """The shared random generator (re-created by ``set_random_seed``)."""
+    return _RNG
+
+
+def set_random_seed(seed):
+    """Seed every random draw minicnn makes (weights, dropout, shuffling)."""
+    global _RNG
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be a non-negative int or None, received {seed!r}")
+    _RNG = np.random.default_rng(seed)
+    np.random.seed(None if seed is None else int(seed) % 2**32)
+
+
+@contextlib.contextmanager
+def compute_threads():
+    """Give the cores to the Numba kernels while a model trains or predicts.
+
+    On a machine with few cores, a multi-threaded BLAS and Numba's parallel
+    loops take turns with the same cores, and the threads each one leaves
+    spinning after its call slow the other down (measured: 10x slower steps on
+    2 cores). Inside this context BLAS runs on one thread and Numba's kernels
+    use all of them; outside it nothing changes.
+    """
+    if _BACKEND != "numba":
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def standardize_dtype(dtype):
+    """Turn a dtype argument (None, str or numpy dtype) into a numpy float dtype."""
+    name = floatx() if dtype is None else np.dtype(dtype).name
+    if name not in _VALID_FLOATX:
+        raise ValueError(f"dtype must be one of {_VALID_FLOATX}, received {dtype!r}")
+    return np.dtype(name)

@@ -1,0 +1,216 @@
+"""Numba-JIT kernels: the hot loops, written as explicit loops.
+
+Each function computes exactly what its twin in ``reference.py`` computes;
+read that file first. Here the loops are spelled out so Numba can compile them
+to machine code, run the outer loop on every core (``prange``) and write
+straight into one output buffer with no temporary copies.
+
+Compiled code is cached on disk (``cache=True``), so only the first run on a
+machine pays the compile time.
+"""
+import numpy as np
+from numba import njit, prange
+
+JIT = dict(cache=True, nogil=True)
+
+
+@njit(parallel=True, **JIT)
+def _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
+    n, h, w, c = x.shape
+    for nr in prange(n * oh):                  # one output row of one image per task
+        b, r = nr // oh, nr % oh
+        for q in range(ow):
+            row = (b * oh + r) * ow + q
+            for i in range(kh):
+                ih = r * sh - pt + i * dh
+                for j in range(kw):
+                    iw = q * sw - pl + j * dw
+                    base = (i * kw + j) * c
+                    if 0 <= ih < h and 0 <= iw < w:
+                        for ch in range(c):
+                            cols[row, base + ch] = x[b, ih, iw, ch]
+                    else:                      # a padded cell
+                        for ch in range(c):
+                            cols[row, base + ch] = 0
+
+
+def im2col(x, kh, kw, sh, sw, dh, dw, pads):
+    """x (N, H, W, C) -> cols (N*OH*OW, kh*kw*C); see reference.im2col."""
+    from .geometry import output_size
+    n, h, w, c = x.shape
+    pt, pb, pl, pr = pads
+    oh, ow = output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
+    cols = np.empty((n * oh * ow, kh * kw * c), dtype=x.dtype)
+    _im2col(np.ascontiguousarray(x), cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    return cols
+
+
+@njit(parallel=True, **JIT)
+def _col2im(cols, dx, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
+    n, h, w, c = dx.shape
+    for b in prange(n):                        # images are independent: no write races
+        for r in range(oh):
+            for q in range(ow):
+                row = (b * oh + r) * ow + q
+                for i in range(kh):
+                    ih = r * sh - pt + i * dh
+                    if ih < 0 or ih >= h:
+                        continue
+                    for j in range(kw):
+                        iw = q * sw - pl + j * dw
+                        if iw < 0 or iw >= w:
+                            continue
+                        base = (i * kw + j) * c
+                        for ch in range(c):
+                            dx[b, ih, iw, ch] += cols[row, base + ch]
+
+
+def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
+    """dcols (N*OH*OW, kh*kw*C) -> dx (N, H, W, C); see reference.col2im."""
+    from .geometry import output_size
+    n, h, w, c = x_shape
+    pt, pb, pl, pr = pads
+    oh, ow = output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
+    dx = np.zeros(x_shape, dtype=dcols.dtype)
+    _col2im(np.ascontiguousarray(dcols), dx, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    return dx
+
+
+@njit(parallel=True, **JIT)
+def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    for nr in prange(n * oh):
+        b, r = nr // oh, nr % oh
+        for q in range(ow):
+            for ch in range(c):
+                best = -np.inf
+                best_k = -1
+                for i in range(ph):
+                    ih = r * sh - pt + i
+                    if ih < 0 or ih >= h:
+                        continue
+                    for j in range(pw):
+                        iw = q * sw - pl + j
+                        if iw < 0 or iw >= w:
+                            continue
+                        v = x[b, ih, iw, ch]
+                        if v > best or best_k < 0:   # strict '>': the first maximum wins
+                            best = v
+                            best_k = i * pw + j
+                y[b, r, q, ch] = best
+                arg[b, r, q, ch] = best_k
+
+
+def maxpool_forward(x, ph, pw, sh, sw, pads):
+    """x (N, H, W, C) -> (y, argmax), both (N, OH, OW, C); see reference."""
+    from .geometry import output_size
+    n, h, w, c = x.shape
+    pt, pb, pl, pr = pads
+    oh, ow = output_size(h, ph, sh, 1, pt, pb), output_size(w, pw, sw, 1, pl, pr)
+    y = np.empty((n, oh, ow, c), dtype=x.dtype)
+    arg = np.empty((n, oh, ow, c), dtype=np.int32)
+    _maxpool_forward(np.ascontiguousarray(x), y, arg, ph, pw, sh, sw, pt, pl)
+    return y, arg
+
+
+@njit(parallel=True, **JIT)
+def _maxpool_backward(dy, arg, dx, pw, sh, sw, pt, pl):
+    n, oh, ow, c = dy.shape
+    for b in prange(n):
+        for r in range(oh):
+            for q in range(ow):
+                for ch in range(c):
+                    k = arg[b, r, q, ch]
+                    ih = r * sh - pt + k // pw
+                    iw = q * sw - pl + k % pw
+                    dx[b, ih, iw, ch] += dy[b, r, q, ch]
+
+
+def maxpool_backward(dy, argmax, x_shape, ph, pw, sh, sw, pads):
+    """Scatter dy (N, OH, OW, C) to the winning cells of dx (N, H, W, C)."""
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    _maxpool_backward(np.ascontiguousarray(dy), argmax, dx, pw, sh, sw, pads[0], pads[2])
+    return dx
+
+
+@njit(parallel=True, **JIT)
+def _avgpool(x, y, ph, pw, sh, sw, pt, pl):
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    for nr in prange(n * oh):
+        b, r = nr // oh, nr % oh
+        for q in range(ow):
+            i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + ph, h)
+            j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + pw, w)
+            inv = 1.0 / ((i1 - i0) * (j1 - j0))     # in-bounds cells only
+            for ch in range(c):
+                acc = x[b, i0, j0, ch] * 0
+                for ih in range(i0, i1):
+                    for iw in range(j0, j1):
+                        acc += x[b, ih, iw, ch]
+                y[b, r, q, ch] = acc * inv
+
+
+def avgpool_forward(x, ph, pw, sh, sw, pads):
+    """x (N, H, W, C) -> y (N, OH, OW, C); see reference.avgpool_forward."""
+    from .geometry import output_size
+    n, h, w, c = x.shape
+    pt, pb, pl, pr = pads
+    oh, ow = output_size(h, ph, sh, 1, pt, pb), output_size(w, pw, sw, 1, pl, pr)
+    y = np.empty((n, oh, ow, c), dtype=x.dtype)
+    _avgpool(np.ascontiguousarray(x), y, ph, pw, sh, sw, pt, pl)
+    return y
+
+
+@njit(parallel=True, **JIT)
+def _avgpool_backward(dy, dx, ph, pw, sh, sw, pt, pl):
+    n, h, w, c = dx.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    for b in prange(n):
+        for r in range(oh):
+            for q in range(ow):
+                i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + ph, h)
+                j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + pw, w)
+                inv = 1.0 / ((i1 - i0) * (j1 - j0))
+                for ih in range(i0, i1):
+                    for iw in range(j0, j1):
+                        for ch in range(c):
+                            dx[b, ih, iw, ch] += dy[b, r, q, ch] * inv
+
+
+def avgpool_backward(dy, x_shape, ph, pw, sh, sw, pads):
+    """Spread dy (N, OH, OW, C) evenly over each window of dx (N, H, W, C)."""
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    _avgpool_backward(np.ascontiguousarray(dy), dx, ph, pw, sh, sw, pads[0], pads[2])
+    return dx
+
+
+@njit(parallel=True, **JIT)
+def _bias_relu(z, b):
+    rows, f = z.shape
+    for r in prange(rows):
+        for k in range(f):
+            v = z[r, k] + b[k]
+            z[r, k] = v if v > 0 else 0
+
+
+def bias_relu(z, b):
+    """y = max(z + b, 0) in place on z (rows, F); returns z."""
+    _bias_relu(z, b)
+    return z
+
+
+@njit(parallel=True, **JIT)
+def _relu_backward(dy, y, dz):
+    for r in prange(dy.shape[0]):
+        for k in range(dy.shape[1]):
+            dz[r, k] = dy[r, k] if y[r, k] > 0 else 0
+
+
+def relu_backward(dy, y):
+    """dz = dy where y > 0 else 0, for any shape (flattened to 2-D inside)."""
+    dy2 = np.ascontiguousarray(dy).reshape(-1, dy.shape[-1])   # (rows, F)
+    dz = np.empty_like(dy2)
+    _relu_backward(dy2, np.ascontiguousarray(y).reshape(dy2.shape), dz)
+    return dz.reshape(dy.shape)

@@ -1,0 +1,227 @@
+"""Sequential: a stack of layers, trained with backpropagation.
+
+The whole of training is three lines, repeated for every batch:
+
+    y_pred = model.forward(x, training=True)            # layer by layer
+    loss, dy = loss_fn.value_and_gradient(y, y_pred)    # dL/dy_pred
+    model.backward(dy)                                  # layer by layer, in reverse
+
+after which every layer's ``grads`` holds dL/dw and the optimizer updates the
+weights. ``fit`` adds batching, shuffling, metrics, callbacks and a progress bar.
+"""
+import numpy as np
+
+from . import backend, checks, losses, metrics, optimizers
+from .callbacks import History
+from .layers import InputLayer, Layer, serialize
+from .layers.base import unique_name
+from .summary import summary_lines
+from .training import TrainingMixin
+
+
+class Sequential(TrainingMixin):
+    def __init__(self, layers=None, name=None):
+        self.name = name or unique_name("sequential")
+        self.layers = []
+        self._input_shape = None          # without the batch axis
+        self.optimizer = self.loss = None
+        self.metrics = []
+        self.stop_training = False
+        self.built = False
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- structure -------------------------------------------------------------
+    def add(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a Layer, received {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self.layers:
+                raise ValueError("an Input can only start a Sequential model")
+            self._input_shape = layer.shape
+            self._dtype = layer.dtype
+            return
+        if not self.layers and self._input_shape is None and layer._declared_input_shape:
+            self._input_shape = layer._declared_input_shape[1:]
+        self.layers.append(layer)
+        self.built = False
+        if self._input_shape is not None:
+            self.build((None, *self._input_shape))
+
+    def build(self, input_shape):
+        """Build every layer in turn, threading the shape through."""
+        shape = tuple(input_shape)
+        self._input_shape = shape[1:]
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            elif layer.input_shape[1:] != shape[1:]:
+                raise ValueError(f"layer '{layer.name}' was built for input {layer.input_shape}, "
+                                 f"but the model gives it {shape}")
+            shape = layer.compute_output_shape(shape)
+        self.built = True
+        return shape
+
+    @property
+    def dtype(self):
+        return self.layers[0].dtype if self.layers else backend.standardize_dtype(None)
+
+    @property
+    def input_shape(self):
+        return None if self._input_shape is None else (None, *self._input_shape)
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape if self.built else None
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; layers are {[l.name for l in self.layers]}")
+
+    # -- the two passes ----------------------------------------------------------
+    def _prepare(self, x):
+        if not self.layers:
+            raise ValueError(f"Model '{self.name}' has no layers")
+        x = checks.as_float_input(x, self.dtype)
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+        checks.check_input_shape(x, self._input_shape, self.name)
+        return x
+
+    def forward(self, x, training=False):
+        """Run every layer; returns the model output."""
+        x = self._prepare(x)
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    __call__ = forward
+
+    def layer_outputs(self, x, training=False):
+        """Every layer's output for input x, as a list of ``(layer, array)`` pairs."""
+        x = self._prepare(x)
+        outputs = []
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+            outputs.append((layer, x))
+        return outputs
+
+    def backward(self, dy, from_logits=False):
+        """Backpropagate dL/d(output) down to dL/d(input image); fills every ``layer.grads``.
+
+        ``from_logits``: dy is the gradient with respect to the last layer's
+        pre-softmax logits (the fused cross-entropy path).
+        """
+        return self._backward(dy, from_logits, lowest=0, input_grad=True)
+
+    def _backward(self, dy, from_logits, lowest, input_grad):
+        """Visit layers from the top down to index ``lowest``.
+
+        Training needs no gradient below the lowest trained layer, so there it
+        stops early and tells that layer to skip its own dx (``input_grad=False``).
+        """
+        dy = np.asarray(dy, dtype=self.dtype)
+        last = len(self.layers) - 1
+        for i in range(last, lowest - 1, -1):
+            layer, kwargs = self.layers[i], {}
+            if from_logits and i == last:
+                kwargs["from_logits"] = True
+            if i == lowest and not input_grad and getattr(layer, "can_skip_dx", False):
+                kwargs["compute_dx"] = False
+            dy = layer.backward(dy, **kwargs)
+        return dy
+
+    def _lowest_trained_layer(self):
+        return next((i for i, layer in enumerate(self.layers)
+                     if layer.trainable and layer.params), len(self.layers))
+
+    # -- weights -----------------------------------------------------------------
+    def _trainable_slots(self):
+        """``(layer, key)`` for every trained weight, in ``trainable_weights`` order."""
+        return [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
+
+    @property
+    def trainable_weights(self):
+        return [layer.params[key] for layer, key in self._trainable_slots()]
+
+    @property
+    def non_trainable_weights(self):
+        frozen = [l.params[k] for l in self.layers if not l.trainable for k in l.params]
+        return frozen + [v for l in self.layers for v in l.state.values()]
+
+    @property
+    def weights(self):
+        return [w for layer in self.layers for w in
+                (layer.params.get(k, layer.state.get(k)) for k in layer.weight_keys())]
+
+    def get_weights(self):
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        expected = sum(len(layer.weight_keys()) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"Model '{self.name}' expects {expected} weight arrays, "
+                             f"received {len(weights)}")
+        for layer in self.layers:
+            n = len(layer.weight_keys())
+            layer.set_weights(weights[:n])
+            weights = weights[n:]
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    # -- compile and gradients -------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        self.metrics = [globals()["metrics"].resolve(m, self.loss) for m in (metrics or [])]
+
+    def _fused_logits(self):
+        """The last layer's logits when the loss can use them (softmax + cross-entropy)."""
+        last = self.layers[-1]
+        if (self.loss.fusable_activation is not None and not getattr(self.loss, "from_logits", False)
+                and getattr(last, "activation", None) == self.loss.fusable_activation):
+            return last.logits
+        return None
+
+    def regularization_loss(self):
+        return sum(layer.regularization_loss() for layer in self.layers)
+
+    def _loss_and_backward(self, x, y, training):
+        """Forward, loss (with regularization), backward; returns (loss, y_pred)."""
+        if self.loss is None:
+            raise ValueError(f"Model '{self.name}' must be compiled before training")
+        y_pred = self.forward(x, training=training)
+        value, dy, wrt_logits = self.loss.value_and_gradient(y, y_pred, self._fused_logits())
+        value += self.regularization_loss()
+        self._backward(dy, wrt_logits, lowest=self._lowest_trained_layer(), input_grad=False)
+        for layer in self.layers:
+            if layer.trainable:
+                layer.add_regularization_grads()
+        return value, y_pred
+
+    def compute_gradients(self, x, y, training=True):
+        """``(loss, grads)`` with grads aligned with ``trainable_weights``; no update."""
+        value, _ = self._loss_and_backward(x, y, training)
+        return value, [layer.grads[key].copy() for layer, key in self._trainable_slots()]
+
+    # -- inspection and persistence ------------------------------------------------------
+    def summary(self, print_fn=print):
+        """Print the Keras-style table: layer (type), output shape, parameter count."""
+        for line in summary_lines(self):
+            print_fn(line)
+
+    def get_config(self):
+        return {"name": self.name, "layers": [serialize(layer) for layer in self.layers],
+                "input_shape": None if self._input_shape is None else list(self._input_shape)}
+
+    def save(self, path):
+        from .saving import save_model
+        save_model(self, path)
