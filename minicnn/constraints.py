@@ -125,6 +125,8 @@ _BY_NAME = {**{cls.__name__: cls for cls in (MaxNorm, MinMaxNorm, NonNeg, UnitNo
 
 def serialize(constraint):
     """``{"class_name": "MaxNorm", "config": {...}}``, JSON-serializable."""
+    if constraint is None:
+        return None
     return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
 
 

@@ -121,6 +121,8 @@ _BY_NAME = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2,
 
 def serialize(regularizer):
     """``{"class_name": "L2", "config": {"l2": 0.01}}``, JSON-serializable."""
+    if regularizer is None:
+        return None
     return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
 
 

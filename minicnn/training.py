@@ -16,10 +16,15 @@ class TrainingMixin:
     # -- one step ------------------------------------------------------------------
     def _train_step(self, x, y):
         """Forward, backward, check, update. Returns (loss, y_pred) or raises on NaN."""
+        saved_state = [(layer, {k: v.copy() for k, v in layer.state.items()})
+                       for layer in self.layers if layer.state]     # batch-norm statistics
         value, y_pred = self._loss_and_backward(x, y, training=True)
         slots = self._trainable_slots()
         grads = [layer.grads[key] for layer, key in slots]
         if not np.isfinite(value) or not all(np.isfinite(g).all() for g in grads):
+            for layer, state in saved_state:
+                for key, v in state.items():
+                    layer.state[key][...] = v
             raise FloatingPointError(
                 f"the loss became {value} (NaN or inf) at optimizer step "
                 f"{self.optimizer.iterations}; training stopped and the weights from before "

@@ -1,0 +1,117 @@
+"""Every Numba kernel against its NumPy twin, on random shapes and geometries."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from minicnn.kernels import jit, reference, same_padding
+
+
+@st.composite
+def window_case(draw, dilated=True):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dh, dw = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilated else (1, 1)
+    pads = tuple(draw(st.integers(0, 2)) for _ in range(4))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - pads[0] - pads[1]), 9))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - pads[2] - pads[3]), 9))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    seed = draw(st.integers(0, 2**16))
+    x = np.random.default_rng(seed).standard_normal((n, h, w, c)).astype(dtype)
+    return x, (kh, kw, sh, sw, dh, dw, pads)
+
+
+@settings(max_examples=40, deadline=None)
+@given(window_case())
+def test_im2col_and_col2im_match_reference(case):
+    x, geo = case
+    cols = jit.im2col(x, *geo)
+    np.testing.assert_array_equal(cols, reference.im2col(x, *geo))
+    assert cols.dtype == x.dtype
+    dcols = np.random.default_rng(1).standard_normal(cols.shape).astype(x.dtype)
+    np.testing.assert_allclose(jit.col2im(dcols, x.shape, *geo),
+                               reference.col2im(dcols, x.shape, *geo), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(window_case(dilated=False))
+def test_pooling_kernels_match_reference(case):
+    x, (ph, pw, sh, sw, _, _, pads) = case
+    # padding can not exceed the window, or a window would see padding only
+    pads = (min(pads[0], ph - 1), min(pads[1], ph - 1), min(pads[2], pw - 1), min(pads[3], pw - 1))
+    if x.shape[1] + pads[0] + pads[1] < ph or x.shape[2] + pads[2] + pads[3] < pw:
+        return
+    args = (ph, pw, sh, sw, pads)
+    y, arg = jit.maxpool_forward(x, *args)
+    y_ref, arg_ref = reference.maxpool_forward(x, *args)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(arg, arg_ref)
+    dy = np.random.default_rng(2).standard_normal(y.shape).astype(x.dtype)
+    np.testing.assert_allclose(jit.maxpool_backward(dy, arg, x.shape, *args),
+                               reference.maxpool_backward(dy, arg_ref, x.shape, *args), rtol=1e-6)
+    np.testing.assert_allclose(jit.avgpool_forward(x, *args), reference.avgpool_forward(x, *args),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jit.avgpool_backward(dy, x.shape, *args),
+                               reference.avgpool_backward(dy, x.shape, *args), rtol=1e-5, atol=1e-6)
+
+
+def test_im2col_rows_are_receptive_fields():
+    # 1x6x6 input, 3x3 kernel: row (i, j) of cols is the 3x3 patch at (i, j)
+    x = np.arange(36, dtype=np.float64).reshape(1, 6, 6, 1)
+    cols = jit.im2col(x, 3, 3, 1, 1, 1, 1, (0, 0, 0, 0))
+    assert cols.shape == (16, 9)
+    np.testing.assert_array_equal(cols[5], x[0, 1:4, 1:4, 0].ravel())
+
+
+def test_col2im_is_the_adjoint_of_im2col():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 7, 6, 3))
+    geo = (3, 2, 2, 1, 1, 2, (1, 0, 2, 1))
+    cols = jit.im2col(x, *geo)
+    d = rng.standard_normal(cols.shape)
+    # <im2col(x), d> == <x, col2im(d)>
+    np.testing.assert_allclose((cols * d).sum(), (x * jit.col2im(d, x.shape, *geo)).sum())
+
+
+def test_maxpool_first_maximum_takes_the_gradient():
+    x = np.array([[1.0, 3.0], [3.0, 0.0]]).reshape(1, 2, 2, 1)
+    for impl in (jit, reference):
+        y, arg = impl.maxpool_forward(x, 2, 2, 2, 2, (0, 0, 0, 0))
+        dx = impl.maxpool_backward(np.ones_like(y), arg, x.shape, 2, 2, 2, 2, (0, 0, 0, 0))
+        assert y[0, 0, 0, 0] == 3.0
+        np.testing.assert_array_equal(dx[0, :, :, 0], [[0, 1], [0, 0]])
+
+
+def test_maxpool_padding_never_wins():
+    x = -np.ones((1, 3, 3, 1), dtype=np.float32)
+    for impl in (jit, reference):
+        y, _ = impl.maxpool_forward(x, 2, 2, 2, 2, (0, 1, 0, 1))
+        np.testing.assert_array_equal(y, -1.0)
+
+
+def test_avgpool_same_divides_by_inbounds_cells():
+    x = np.ones((1, 3, 3, 1), dtype=np.float32)
+    for impl in (jit, reference):
+        y = impl.avgpool_forward(x, 2, 2, 2, 2, (0, 1, 0, 1))
+        np.testing.assert_allclose(y, 1.0)
+
+
+@pytest.mark.parametrize("n,k,s,d,expected", [
+    (5, 2, 1, 1, (0, 1)),      # k=2, s=1 pads (0, 1)
+    (8, 3, 2, 1, (0, 1)),      # n=8, k=3, s=2 pads (0, 1)
+    (7, 3, 1, 1, (1, 1)),
+    (6, 3, 1, 2, (2, 2)),
+    (1, 5, 1, 1, (2, 2)),
+])
+def test_same_padding_follows_tensorflow(n, k, s, d, expected):
+    assert same_padding(n, k, s, d) == expected
+
+
+def test_bias_relu_and_relu_backward_match_reference():
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((50, 7)).astype(np.float32)
+    b = rng.standard_normal(7).astype(np.float32)
+    y1, y2 = jit.bias_relu(z.copy(), b), reference.bias_relu(z.copy(), b)
+    np.testing.assert_array_equal(y1, y2)
+    dy = rng.standard_normal(z.shape).astype(np.float32)
+    np.testing.assert_array_equal(jit.relu_backward(dy, y1), reference.relu_backward(dy, y2))
