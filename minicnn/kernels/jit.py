@@ -83,23 +83,27 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
     for nr in prange(n * oh):
         b, r = nr // oh, nr % oh
         for q in range(ow):
-            for ch in range(c):
-                best = -np.inf
-                best_k = -1
-                for i in range(ph):
-                    ih = r * sh - pt + i
-                    if ih < 0 or ih >= h:
+            first = True
+            for i in range(ph):
+                ih = r * sh - pt + i
+                if ih < 0 or ih >= h:
+                    continue
+                for j in range(pw):
+                    iw = q * sw - pl + j
+                    if iw < 0 or iw >= w:
                         continue
-                    for j in range(pw):
-                        iw = q * sw - pl + j
-                        if iw < 0 or iw >= w:
-                            continue
-                        v = x[b, ih, iw, ch]
-                        if v > best or best_k < 0:   # strict '>': the first maximum wins
-                            best = v
-                            best_k = i * pw + j
-                y[b, r, q, ch] = best
-                arg[b, r, q, ch] = best_k
+                    k = i * pw + j
+                    if first:                  # the first real cell starts the running max
+                        for ch in range(c):
+                            y[b, r, q, ch] = x[b, ih, iw, ch]
+                            arg[b, r, q, ch] = k
+                        first = False
+                    else:                      # channels are contiguous: a vector loop
+                        for ch in range(c):
+                            v = x[b, ih, iw, ch]
+                            if v > y[b, r, q, ch]:   # strict '>': the first maximum wins
+                                y[b, r, q, ch] = v
+                                arg[b, r, q, ch] = k
 
 
 def maxpool_forward(x, ph, pw, sh, sw, pads):
@@ -214,3 +218,51 @@ def relu_backward(dy, y):
     dz = np.empty_like(dy2)
     _relu_backward(dy2, np.ascontiguousarray(y).reshape(dy2.shape), dz)
     return dz.reshape(dy.shape)
+
+
+# -- matrix products split across the cores ------------------------------------------
+# np.dot inside an @njit function calls BLAS (through SciPy) on one thread; the
+# prange below gives each core its own band of rows. That keeps every core busy
+# without a second thread pool (BLAS's) competing with Numba's.
+MIN_ROWS_PER_TASK = 512
+
+
+@njit(parallel=True, **JIT)
+def _matmul(a, b, out, tasks):
+    n = a.shape[0]
+    for t in prange(tasks):
+        lo, hi = t * n // tasks, (t + 1) * n // tasks
+        np.dot(a[lo:hi], b, out[lo:hi])
+
+
+@njit(parallel=True, **JIT)
+def _matmul_tn(a, b, parts):
+    n, tasks = a.shape[0], parts.shape[0]
+    for t in prange(tasks):
+        lo, hi = t * n // tasks, (t + 1) * n // tasks
+        np.dot(a[lo:hi].T, b[lo:hi], parts[t])
+
+
+def _tasks(rows):
+    import numba
+    return max(1, min(numba.get_num_threads(), rows // MIN_ROWS_PER_TASK))
+
+
+def matmul(a, b):
+    """a (M, K) @ b (K, N) -> (M, N), rows split across the cores."""
+    tasks = _tasks(a.shape[0])
+    if tasks == 1:
+        return a @ b
+    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    _matmul(np.ascontiguousarray(a), b, out, tasks)
+    return out
+
+
+def matmul_tn(a, b):
+    """a.T @ b for a (M, K), b (M, N) -> (K, N): each core sums its band of rows."""
+    tasks = _tasks(a.shape[0])
+    if tasks == 1:
+        return a.T @ b
+    parts = np.empty((tasks, a.shape[1], b.shape[1]), dtype=a.dtype)
+    _matmul_tn(np.ascontiguousarray(a), np.ascontiguousarray(b), parts)
+    return parts.sum(axis=0)

@@ -139,3 +139,13 @@ def bias_relu(z, b):
 def relu_backward(dy, y):
     """dz = dy where the ReLU was open (y > 0), else 0."""
     return np.where(y > 0, dy, np.zeros((), dtype=dy.dtype))
+
+
+def matmul(a, b):
+    """a (M, K) @ b (K, N) -> (M, N)."""
+    return a @ b
+
+
+def matmul_tn(a, b):
+    """a.T @ b: a (M, K), b (M, N) -> (K, N), the weight gradient of a matmul."""
+    return a.T @ b

@@ -93,7 +93,7 @@ class Conv2D(ActivationMixin, Layer):
         else:
             cols = kernels.im2col(x, kh, kw, *self.strides, *self.dilation_rate, pads)
         kernel = self.params["kernel"].reshape(-1, self.filters)     # (kh*kw*C, F)
-        z = cols @ kernel                                            # (N*OH*OW, F)
+        z = kernels.matmul(cols, kernel)                             # (N*OH*OW, F)
         if self.use_bias and self.activation == "relu":
             y = kernels.bias_relu(z, self.params["bias"])            # fused, in place
             self._logits, self._y = None, y
@@ -110,12 +110,12 @@ class Conv2D(ActivationMixin, Layer):
         cache = self._cache
         dz = self._activation_backward(dy.reshape(-1, self.filters), from_logits)  # (N*OH*OW, F)
         kernel = self.params["kernel"]
-        self.grads["kernel"] = (cache["cols"].T @ dz).reshape(kernel.shape)       # (kh, kw, C, F)
+        self.grads["kernel"] = kernels.matmul_tn(cache["cols"], dz).reshape(kernel.shape)  # cols.T @ dz
         if self.use_bias:
             self.grads["bias"] = dz.sum(axis=0)
         if not compute_dx:
             return None
-        dcols = dz @ kernel.reshape(-1, self.filters).T                 # (N*OH*OW, kh*kw*C)
+        dcols = kernels.matmul(dz, kernel.reshape(-1, self.filters).T)  # (N*OH*OW, kh*kw*C)
         if self._is_pointwise(cache["pads"]):
             return dcols.reshape(cache["x_shape"])
         kh, kw = self.kernel_size

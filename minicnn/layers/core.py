@@ -1,7 +1,7 @@
 """Dense, Flatten, Dropout, ZeroPadding2D and the Input declaration."""
 import numpy as np
 
-from .. import activations, backend, constraints, initializers, regularizers
+from .. import activations, backend, constraints, initializers, kernels, regularizers
 from .activation import ActivationMixin
 from .base import Layer, normalize_padding
 
@@ -74,7 +74,7 @@ class Dense(ActivationMixin, Layer):
             raise ValueError(f"Dense '{self.name}' expects input with last axis "
                              f"{self.params['kernel'].shape[0]}, received shape {x.shape}")
         x2 = x.reshape(-1, x.shape[-1])                      # (rows, in)
-        z = x2 @ self.params["kernel"]                       # (rows, units)
+        z = kernels.matmul(x2, self.params["kernel"])        # (rows, units)
         if self.use_bias:
             z += self.params["bias"]
         self._x2, self._x_shape = x2, x.shape
@@ -84,12 +84,13 @@ class Dense(ActivationMixin, Layer):
 
     def backward(self, dy, from_logits=False, compute_dx=True):
         dz = self._activation_backward(dy.reshape(-1, self.units), from_logits)  # (rows, units)
-        self.grads["kernel"] = self._x2.T @ dz               # (in, units)
+        self.grads["kernel"] = kernels.matmul_tn(self._x2, dz)   # x.T @ dz: (in, units)
         if self.use_bias:
             self.grads["bias"] = dz.sum(axis=0)
         if not compute_dx:
             return None
-        return (dz @ self.params["kernel"].T).reshape(self._x_shape)  # (rows, in) -> x shape
+        dx = kernels.matmul(dz, self.params["kernel"].T)     # (rows, in)
+        return dx.reshape(self._x_shape)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
