@@ -1,0 +1,23 @@
+"""Dense, Flatten, ZeroPadding2D, Activation, ReLU and Softmax against Keras."""
+import pytest
+
+from minicnn.parity import cases
+
+
+@pytest.mark.parametrize("case", cases.DENSE_MISC_CASES, ids=lambda c: c.label)
+def test_dense_flatten_padding_match_keras(case, reference, assert_parity):
+    assert_parity(cases.run_layer_case(case, reference), case.layer, reference.device)
+
+
+@pytest.mark.parametrize("case", cases.ACTIVATION_CASES, ids=lambda c: c.label)
+def test_activation_layers_match_keras(case, reference, assert_parity):
+    group = "Activation" if case.layer == "Activation" else case.layer
+    assert_parity(cases.run_layer_case(case, reference), group, reference.device)
+
+
+def test_every_layer_class_is_in_the_grid():
+    """A layer added to minicnn without a parity case fails here."""
+    from minicnn.layers import LAYER_CLASSES
+    covered = {c.layer for group in cases.LAYER_CASES.values() for c in group}
+    covered |= {c.layer for c in cases.DROPOUT_CASES} | {"InputLayer"}
+    assert set(LAYER_CLASSES) <= covered, set(LAYER_CLASSES) - covered
