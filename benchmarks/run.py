@@ -1,0 +1,85 @@
+"""Run the minicnn-against-TensorFlow benchmarks and write the report.
+
+    python benchmarks/run.py                  # full run (< 15 min on 2 cores)
+    python benchmarks/run.py --quick          # < 2 min, fewer and shorter samples
+    python benchmarks/run.py --only training --only memory
+    python -m benchmarks --quick --out /tmp/bench
+
+A full run without ``--only`` writes ``benchmarks/results/`` (committed);
+anything else writes ``runs/benchmarks/`` unless ``--out`` says otherwise.
+Outputs: ``results.json`` (every sample summary), ``results.md`` (the tables,
+also printed), ``scaling.png`` and ``ratios.png``, ``profile_<model>.txt``.
+"""
+import argparse
+import os
+import sys
+import time
+
+if __package__ in (None, ""):           # run as a script: make the package importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    __package__ = "benchmarks"
+
+from benchmarks import config, environment, report  # noqa: E402
+from benchmarks.context import Context  # noqa: E402
+from benchmarks.sections import SECTIONS  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_sections(ctx, names, out_dir):
+    """Run the named sections in the standard order; returns ``{name: result}``."""
+    import importlib
+    results = {}
+    names = [n for n in SECTIONS if n in names]
+    if "layers" in names and "matmul" not in names:
+        names.insert(0, "matmul")           # the conv rows are quoted against the peak
+    for name in names:
+        ctx.log(f"[{name}]")
+        start = time.perf_counter()
+        module = importlib.import_module(f"benchmarks.sections.{name}")
+        if name == "layers":
+            result = module.run(ctx, results["matmul"]["gflops_default_threads"])
+        elif name == "profile":
+            result = module.run(ctx, out_dir)
+        else:
+            result = module.run(ctx)
+        result["seconds"] = time.perf_counter() - start
+        results[name] = result
+        ctx.log(f"[{name}] {result['seconds']:.0f} s")
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="minicnn against TensorFlow benchmarks")
+    parser.add_argument("--quick", action="store_true", help="short run (< 2 minutes)")
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)   # for tests
+    parser.add_argument("--only", action="append", choices=SECTIONS, metavar="SECTION",
+                        help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
+    parser.add_argument("--out", help="output folder")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="Numba threads and TF intra-op threads (default: all cores)")
+    parser.add_argument("--tf-inter-op", type=int, default=0,
+                        help="TF inter-op threads (default 0: TensorFlow chooses)")
+    args = parser.parse_args(argv)
+    mode = "tiny" if args.tiny else "quick" if args.quick else "full"
+    cfg = config.MODES[mode]
+    names = args.only or list(SECTIONS)
+    out_dir = args.out or (os.path.join(HERE, "results") if mode == "full" and not args.only
+                           else os.path.join(os.path.dirname(HERE), "runs", "benchmarks"))
+    os.makedirs(out_dir, exist_ok=True)
+    start = time.perf_counter()
+    load = os.getloadavg()
+    ctx = Context(cfg, threads=args.threads, tf_inter_op=args.tf_inter_op)
+    sections = run_sections(ctx, names, out_dir)
+    env = environment.describe(ctx._tf, sections.get("training", {}).get("keras_jit_compile"))
+    env["load_average"] = load
+    results = {"config": cfg, "environment": env, "sections": sections,
+               "run_seconds": time.perf_counter() - start}
+    paths = report.write(results, out_dir)
+    print(report.markdown(results))
+    ctx.log(f"wrote {paths['json']}, {paths['markdown']}, " + ", ".join(paths["charts"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

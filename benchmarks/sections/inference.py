@@ -1,0 +1,69 @@
+"""Inference: batch-1 latency and big-batch throughput.
+
+minicnn: ``model.forward(x)`` (what ``model(x)`` runs) inside
+``backend.compute_threads()``, the thread setting its ``predict`` uses.
+TensorFlow: a ``tf.function`` of the Keras model (``training=False``), not
+``predict``, so neither side pays a data pipeline. Both take a NumPy array and
+hand back a NumPy array.
+Latency ratio = minicnn time / TF time (below 1 means minicnn is faster);
+throughput ratio = minicnn / TF (above 1 means minicnn is faster).
+"""
+import minicnn
+
+from .. import models
+from ..timing import calls_for, interleave, summary, time_calls
+
+
+def _keras_fn(ctx, kr, shape):
+    tf = ctx.tf
+    spec = tf.TensorSpec(shape=shape, dtype=tf.float32)
+    fn = tf.function(lambda x: kr(x, training=False), input_signature=[spec])
+    return lambda x: fn(x).numpy()
+
+
+def measure(ctx, mc, kr, x, cfg):
+    """Seconds per call for each framework on batch x (interleaved samples)."""
+    with ctx.cpu_device():
+        keras_call = _keras_fn(ctx, kr, x.shape)
+        contenders = {"minicnn": lambda: mc.forward(x), "tensorflow": lambda: keras_call(x)}
+        with minicnn.backend.compute_threads():
+            calls = {k: calls_for(fn, cfg["sample_s"]) for k, fn in contenders.items()}
+            samples = interleave({k: (lambda k=k: time_calls(contenders[k], calls[k]))
+                                  for k in contenders}, cfg["repeats"])
+    return samples
+
+
+def run(ctx):
+    cfg = ctx.cfg["inference"]
+    rows = []
+    for name, spec in ctx.zoo("inference"):
+        ctx.log(f"  inference {name}")
+        ctx.keras
+        mc, kr = models.twin(spec)
+        x, _ = models.data(spec, cfg["big_batch"])
+        one = measure(ctx, mc, kr, x[:1], cfg)
+        big = measure(ctx, mc, kr, x, cfg)
+        lat = {k: summary([s * 1e3 for s in v]) for k, v in one.items()}          # ms
+        ips = {k: summary([len(x) / s for s in v]) for k, v in big.items()}       # img/s
+        rows.append({"model": name, "title": spec["title"], "big_batch": len(x),
+                     "latency_ms": lat, "throughput_ips": ips,
+                     "latency_ratio": lat["minicnn"]["median"] / lat["tensorflow"]["median"],
+                     "throughput_ratio": ips["minicnn"]["median"] / ips["tensorflow"]["median"]})
+    return {"rows": rows, "repeats": cfg["repeats"]}
+
+
+def markdown(r):
+    big = r["rows"][0]["big_batch"] if r["rows"] else 256
+    lines = [f"| model | batch-1 minicnn ms | batch-1 TF ms | latency ratio (minicnn time / "
+             f"TF time; <1 = minicnn faster) | batch-{big} minicnn img/s | batch-{big} TF img/s | "
+             f"throughput ratio (minicnn / TF; >1 = minicnn faster) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        lat, ips = row["latency_ms"], row["throughput_ips"]
+        lines.append(f"| {row['title']} | {lat['minicnn']['median']:.2f} | "
+                     f"{lat['tensorflow']['median']:.2f} | **{row['latency_ratio']:.2f}** | "
+                     f"{ips['minicnn']['median']:,.0f} | {ips['tensorflow']['median']:,.0f} | "
+                     f"**{row['throughput_ratio']:.2f}** |")
+    lines += ["", f"minicnn `model.forward` in `compute_threads()` against a `tf.function` of "
+              f"the Keras model; medians of {r['repeats']} interleaved samples."]
+    return lines

@@ -1,0 +1,152 @@
+"""Where minicnn's training time goes: per layer, and per Python function.
+
+For every zoo model, a few ``fit`` steps run twice:
+
+1. with every layer's ``forward`` and ``backward`` and the optimizer's
+   ``apply`` wrapped in a timer, giving a per-layer table (ms per step);
+   "other" is the rest of the step (loss, finite checks, batch slicing);
+2. under ``cProfile``, giving the functions with the most own time (a Numba
+   kernel shows as one function: its time is all "own"). The full cProfile
+   listing is written to ``profile_<model>.txt`` beside the results.
+"""
+import cProfile
+import io
+import os
+import pstats
+
+import minicnn
+
+from .. import models
+from ..stepclock import minicnn_clock
+from ..timing import clock
+
+
+class _Timers:
+    """Wraps a method on one object so that each call adds its seconds to a total."""
+
+    def __init__(self):
+        self.totals = {}
+
+    def wrap(self, obj, method, key):
+        inner = getattr(obj, method)
+
+        def timed(*args, **kwargs):
+            start = clock()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.totals[key] = self.totals.get(key, 0.0) + clock() - start
+        setattr(obj, method, timed)          # an instance attribute shadows the class method
+        return inner
+
+    @staticmethod
+    def unwrap(obj, method):
+        obj.__dict__.pop(method, None)
+
+
+def layer_breakdown(model, x, y, batch, steps):
+    """ms per step spent in each layer's forward and backward, the optimizer, and the rest."""
+    timers = _Timers()
+    for layer in model.layers:
+        timers.wrap(layer, "forward", (layer.name, "forward"))
+        timers.wrap(layer, "backward", (layer.name, "backward"))
+    timers.wrap(model.optimizer, "apply", ("optimizer", "apply"))
+    cb = minicnn_clock(1)
+    n = batch * (steps + 1)
+    try:
+        model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0, callbacks=[cb])
+    finally:
+        for layer in model.layers:
+            timers.unwrap(layer, "forward")
+            timers.unwrap(layer, "backward")
+        timers.unwrap(model.optimizer, "apply")
+    # totals include the first (warm) batch: scale by the measured steps' share
+    step_ms = (cb.t_end - cb.t_start) / steps * 1e3
+    per = {k: v / (steps + 1) * 1e3 for k, v in timers.totals.items()}
+    rows = []
+    for layer in model.layers:
+        fwd, bwd = per.get((layer.name, "forward"), 0.0), per.get((layer.name, "backward"), 0.0)
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "output": list(layer.output_shape[1:]), "forward_ms": fwd,
+                     "backward_ms": bwd})
+    opt = per.get(("optimizer", "apply"), 0.0)
+    accounted = sum(r["forward_ms"] + r["backward_ms"] for r in rows) + opt
+    return {"step_ms": step_ms, "layers": rows, "optimizer_ms": opt,
+            "other_ms": max(step_ms - accounted, 0.0)}
+
+
+def cprofile_top(model, x, y, batch, steps, top, text_path=None):
+    """The ``top`` functions by own time over ``steps`` fit steps."""
+    n = batch * steps
+    prof = cProfile.Profile()
+    prof.enable()
+    model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    total = stats.total_tt
+    rows = []
+    for (path, line, func), (cc, nc, tt, ct, _) in stats.stats.items():
+        rows.append({"function": func, "where": f"{_short(path)}:{line}", "calls": nc,
+                     "own_ms_per_step": tt / steps * 1e3, "cum_ms_per_step": ct / steps * 1e3,
+                     "own_share": tt / total if total else 0.0})
+    rows.sort(key=lambda r: -r["own_ms_per_step"])
+    if text_path:
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(40)
+        with open(text_path, "w") as f:
+            f.write(buf.getvalue())
+    return {"total_ms_per_step": total / steps * 1e3, "top": rows[:top]}
+
+
+def _short(path):
+    for marker in ("minicnn/", "numpy/", "benchmarks/", "site-packages/"):
+        if marker in path:
+            return path[path.index(marker):]
+    return os.path.basename(path) if "/" in path else path
+
+
+def run(ctx, out_dir=None):
+    cfg = ctx.cfg["profile"]
+    results = []
+    for name, spec in ctx.zoo("profile"):
+        ctx.log(f"  profile {name}")
+        minicnn.set_random_seed(0)
+        model = models.build_minicnn(spec)
+        batch = spec["batch"]
+        x, y = models.data(spec, batch * (cfg["steps"] + 1))
+        model.fit(x[:batch], y[:batch], batch_size=batch, verbose=0)     # kernels loaded
+        breakdown = layer_breakdown(model, x, y, batch, cfg["steps"])
+        path = os.path.join(out_dir, f"profile_{name}.txt") if out_dir else None
+        prof = cprofile_top(model, x, y, batch, cfg["steps"], cfg["top"], path)
+        results.append({"model": name, "title": spec["title"], "batch": batch,
+                        "steps": cfg["steps"], "breakdown": breakdown, "cprofile": prof,
+                        "listing": os.path.basename(path) if path else None})
+    return {"models": results}
+
+
+def markdown(r):
+    lines = []
+    for m in r["models"]:
+        b = m["breakdown"]
+        lines += [f"#### {m['title']} (batch {m['batch']}): {b['step_ms']:.1f} ms per step", "",
+                  "| layer | output | forward ms | backward ms | share of step |",
+                  "|---|---|---|---|---|"]
+        for row in b["layers"]:
+            share = (row["forward_ms"] + row["backward_ms"]) / b["step_ms"]
+            lines.append(f"| {row['layer']} ({row['type']}) | {'x'.join(map(str, row['output']))} "
+                         f"| {row['forward_ms']:.2f} | {row['backward_ms']:.2f} | {100 * share:.0f} % |")
+        lines.append(f"| optimizer update | | {b['optimizer_ms']:.2f} | | "
+                     f"{100 * b['optimizer_ms'] / b['step_ms']:.0f} % |")
+        lines.append(f"| other (loss, checks, batching) | | {b['other_ms']:.2f} | | "
+                     f"{100 * b['other_ms'] / b['step_ms']:.0f} % |")
+        lines += ["", f"cProfile, functions by own time ({m['cprofile']['total_ms_per_step']:.1f} ms"
+                      f" per step under the profiler"
+                      + (f"; full listing `{m['listing']}`" if m["listing"] else "") + "):", "",
+                  "| function | where | calls | own ms/step | cum ms/step | own share |",
+                  "|---|---|---|---|---|---|"]
+        for row in m["cprofile"]["top"]:
+            lines.append(f"| `{row['function']}` | {row['where']} | {row['calls']} | "
+                         f"{row['own_ms_per_step']:.2f} | {row['cum_ms_per_step']:.2f} | "
+                         f"{100 * row['own_share']:.0f} % |")
+        lines.append("")
+    return lines

@@ -1,0 +1,78 @@
+"""End-to-end training throughput: minicnn ``fit`` against Keras ``fit``.
+
+Same network, same starting weights, same optimizer, loss and batch size,
+random images (the arithmetic does not depend on the pixel values). Each
+round times one ``fit`` call per framework, interleaved, and the medians are
+quoted. Throughput ratio = minicnn / TensorFlow: above 1 means minicnn is faster.
+"""
+from .. import models
+from ..stepclock import fit_throughput
+from ..timing import interleave, summary
+
+
+def _steps(ips, batch, cfg):
+    """Steps that fill about ``sample_s`` seconds at ``ips`` images per second."""
+    return int(min(cfg["max_steps"], max(cfg["min_steps"], cfg["sample_s"] * ips / batch)))
+
+
+def measure_pair(ctx, spec, cfg, keras_device=None):
+    """Interleaved fit throughput of the minicnn and Keras twins of ``spec``."""
+    ctx.keras                                   # TF thread pools set before Keras runs
+    mc, kr = models.twin(spec)
+    batch, warm = spec["batch"], cfg["warm"]
+    device = keras_device or ctx.cpu_device
+    x, y = models.data(spec, batch * (warm + cfg["min_steps"]))
+    # warm-up: Numba loads its kernels, Keras traces (and XLA-compiles) its step
+    est = {"minicnn": fit_throughput(mc, x, y, batch, cfg["min_steps"], warm)}
+    with device():
+        est["tensorflow"] = fit_throughput(kr, x, y, batch, cfg["min_steps"], warm, True)
+    steps = {k: _steps(v, batch, cfg) for k, v in est.items()}
+    x, y = models.data(spec, batch * (warm + max(steps.values())))
+
+    def run_minicnn():
+        return fit_throughput(mc, x, y, batch, steps["minicnn"], warm)
+
+    def run_keras():
+        with device():
+            return fit_throughput(kr, x, y, batch, steps["tensorflow"], warm, True)
+
+    samples = interleave({"minicnn": run_minicnn, "tensorflow": run_keras}, cfg["repeats"])
+    return samples, steps, kr
+
+
+def run(ctx):
+    cfg = ctx.cfg["training"]
+    rows = []
+    for name, spec in ctx.zoo("training"):
+        ctx.log(f"  training {name} (batch {spec['batch']})")
+        samples, steps, kr = measure_pair(ctx, spec, cfg)
+        jit = getattr(kr, "jit_compile", None)
+        row = {"model": name, "title": spec["title"], "batch": spec["batch"],
+               "optimizer": spec["optimizer"][0], "steps": steps,
+               "minicnn_ips": summary(samples["minicnn"]),
+               "tensorflow_ips": summary(samples["tensorflow"])}
+        row["ratio"] = row["minicnn_ips"]["median"] / row["tensorflow_ips"]["median"]
+        if ctx.gpus():   # reported apart: the CPU comparison is the target
+            gpu_samples, _, _ = measure_pair(ctx, spec, cfg,
+                                          keras_device=lambda: ctx.tf.device("/GPU:0"))
+            row["tensorflow_gpu_ips"] = summary(gpu_samples["tensorflow"])
+        rows.append(row)
+    return {"rows": rows, "warm_steps": cfg["warm"], "repeats": cfg["repeats"],
+            "keras_jit_compile": jit if rows else None}
+
+
+def markdown(r):
+    lines = ["| model | batch | optimizer | minicnn img/s | TF img/s | ratio (throughput, "
+             "minicnn / TF; >1 = minicnn faster) |", "|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        lines.append(f"| {row['title']} | {row['batch']} | {row['optimizer']} | "
+                     f"{row['minicnn_ips']['median']:,.0f} | {row['tensorflow_ips']['median']:,.0f}"
+                     f" | **{row['ratio']:.2f}** |")
+    gpu = [row for row in r["rows"] if "tensorflow_gpu_ips" in row]
+    if gpu:
+        lines += ["", "TensorFlow on the GPU (not part of the targets):", "",
+                  "| model | TF GPU img/s |", "|---|---|"]
+        lines += [f"| {row['title']} | {row['tensorflow_gpu_ips']['median']:,.0f} |" for row in gpu]
+    lines += ["", f"Medians of {r['repeats']} interleaved rounds; each round one `fit` call per "
+              f"framework, timed from the end of batch {r['warm_steps']} to the last batch."]
+    return lines
