@@ -1,83 +1,89 @@
-"""Whole networks from shared/SEEDS.md, built the same way in minicnn and Keras.
+"""Whole networks from shared/SEEDS.md (``minicnn.models``) against their Keras twins.
 
-Each builder takes a layers module (``minicnn.layers`` or ``keras.layers``), a
-regularizers module and a dropout rate, and returns the list of layers: the
-two libraries share class and argument names, so one builder serves both.
+The networks come from the model zoo; ``keras_twin`` writes the same stack
+with ``keras.layers``, layer by layer, from each minicnn layer's settings.
 Gradients are compared in inference mode (dropout is the identity); the
-training-step comparison uses dropout rate 0, since TensorFlow's random
-stream cannot be reproduced.
+training-step comparison sets every dropout rate to 0 in both models, since
+TensorFlow's random stream cannot be reproduced.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 import minicnn
+from minicnn import models as zoo
 
 from .cases import draw_weights, keras_model
 from .compare import compare
 
 
-def keras_mnist_convnet(L, R, rate):
-    """SEEDS.md network 1 (the 128-filter version's layout with 64 filters)."""
-    return [L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
-            L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2),
-            L.Conv2D(64, 3, activation="relu"), L.Flatten(),
-            L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")]
+def _keras_regularizers(layer, keras):
+    """The layer's kernel/bias regularizers as Keras objects (same class and factors)."""
+    out = {}
+    for key in ("kernel_regularizer", "bias_regularizer"):
+        reg = getattr(layer, key, None)
+        if reg is not None:
+            out[key] = getattr(keras.regularizers, type(reg).__name__)(**reg.get_config())
+    return out
 
 
-def tf_chapter_lenet(L, R, rate):
-    """SEEDS.md network 2: three 'same' 3x3 convs, 'same' pooling, dropout, Dense 625, logits."""
-    stack = []
-    for filters in (32, 64, 128):
-        stack += [L.Conv2D(filters, 3, padding="same", activation="relu"),
-                  L.MaxPooling2D(2, padding="same"), L.Dropout(0.2 * rate)]
-    return stack + [L.Flatten(), L.Dense(625, activation="relu"), L.Dropout(0.5 * rate),
-                    L.Dense(10)]
+def keras_layer_twins(layer, keras, dropout_scale=1.0):
+    """The Keras layer(s) computing what the minicnn ``layer`` computes."""
+    K, name = keras.layers, type(layer).__name__
+    if name == "Conv2D":
+        padding, pre = layer.padding, []
+        if not isinstance(padding, str):    # Keras has no explicit conv padding
+            pre, padding = [K.ZeroPadding2D(padding)], "valid"
+        return pre + [K.Conv2D(layer.filters, layer.kernel_size, strides=layer.strides,
+                               padding=padding, dilation_rate=layer.dilation_rate,
+                               activation=layer.activation, use_bias=layer.use_bias,
+                               **_keras_regularizers(layer, keras))]
+    if name == "Dense":
+        return [K.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias,
+                        **_keras_regularizers(layer, keras))]
+    if name in ("MaxPooling2D", "AveragePooling2D"):
+        return [getattr(K, name)(layer.pool_size, strides=layer.strides, padding=layer.padding)]
+    if name == "Dropout":
+        return [K.Dropout(layer.rate * dropout_scale)]
+    if name == "ZeroPadding2D":
+        return [K.ZeroPadding2D(layer.padding)]
+    if name == "Flatten":
+        return [K.Flatten()]
+    if name == "Activation":
+        return [K.Activation(layer.activation)]
+    if name == "BatchNormalization":
+        return [K.BatchNormalization(momentum=layer.momentum, epsilon=layer.epsilon,
+                                     center=layer.center, scale=layer.scale)]
+    raise ValueError(f"no Keras twin written for {name} '{layer.name}'")
 
 
-def classic_lenet5(L, R, rate):
-    """LeCun 1998: conv 6@5x5 - pool - conv 16@5x5 - pool - 120 - 84 - 10 (tanh, average)."""
-    return [L.Conv2D(6, 5, activation="tanh"), L.AveragePooling2D(2),
-            L.Conv2D(16, 5, activation="tanh"), L.AveragePooling2D(2), L.Flatten(),
-            L.Dense(120, activation="tanh"), L.Dense(84, activation="tanh"),
-            L.Dense(10, activation="softmax")]
-
-
-def emotion_net(L, R, rate):
-    """SEEDS.md network 3; 1e-2 * tf.nn.l2_loss(w) is L2(0.005) on every weight and bias."""
-    def reg():
-        return {"kernel_regularizer": R.L2(0.005), "bias_regularizer": R.L2(0.005)}
-    return [L.Conv2D(32, 5, padding="same", activation="relu", **reg()), L.MaxPooling2D(2),
-            L.Conv2D(64, 3, padding="same", activation="relu", **reg()), L.MaxPooling2D(2),
-            L.Flatten(), L.Dense(256, activation="relu", **reg()), L.Dropout(0.5 * rate),
-            L.Dense(7, **reg())]
+def keras_twin(model, keras, dropout_scale=1.0):
+    """A Keras Sequential with the same layers as the minicnn ``model``."""
+    stack = [t for layer in model.layers for t in keras_layer_twins(layer, keras, dropout_scale)]
+    return keras_model(stack, model.input_shape[1:], keras)
 
 
 @dataclass
 class ModelCase:
-    name: str
-    build: object            # (layers, regularizers, dropout_scale) -> list of layers
-    input_shape: tuple       # without the batch axis
-    loss: str
-    loss_kwargs: dict
-    labels: str              # "sparse" or "onehot"
-    classes: int
+    name: str                # a builder of minicnn.models
+    kwargs: dict = field(default_factory=dict)
+    loss: str = "SparseCategoricalCrossentropy"
+    loss_kwargs: dict = field(default_factory=dict)
     batch: int = 4
 
     @property
     def label(self):
-        return self.name
+        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+        return f"{self.name}({args})"
 
 
 MODEL_CASES = [
-    ModelCase("Keras MNIST convnet", keras_mnist_convnet, (28, 28, 1),
-              "SparseCategoricalCrossentropy", {}, "sparse", 10),
-    ModelCase("LeNet-5, TensorFlow chapter", tf_chapter_lenet, (28, 28, 1),
-              "CategoricalCrossentropy", {"from_logits": True}, "onehot", 10),
-    ModelCase("classic LeNet-5", classic_lenet5, (32, 32, 1),
-              "CategoricalCrossentropy", {}, "onehot", 10),
-    ModelCase("emotion net", emotion_net, (48, 48, 1),
-              "SparseCategoricalCrossentropy", {"from_logits": True}, "sparse", 7, batch=2),
+    ModelCase("keras_mnist_convnet"),                                  # SEEDS.md network 1
+    ModelCase("lenet5_tf", {"logits": True}, loss_kwargs={"from_logits": True}),   # network 2
+    ModelCase("lenet5", loss="CategoricalCrossentropy"),              # classic LeNet-5
+    ModelCase("emotion_net", {"logits": True}, loss_kwargs={"from_logits": True},  # network 3
+              batch=2),
+    ModelCase("mnist_deep_head", batch=2),                             # network 4
 ]
 
 # SEEDS.md trains with RMSprop(1e-3) and Adam(1e-3); SGD with momentum is the classic.
@@ -85,24 +91,25 @@ TRAIN_OPTIMIZERS = [("SGD", {"learning_rate": 0.01, "momentum": 0.9}),
                     ("RMSprop", {"learning_rate": 0.001}), ("Adam", {"learning_rate": 0.001})]
 
 
-def _pair(case, reference, rng, rate):
-    """The minicnn and Keras versions of a network, with the same random weights."""
-    keras = reference.keras
-    ours = minicnn.Sequential([minicnn.layers.Input(case.input_shape)]
-                              + case.build(minicnn.layers, minicnn.regularizers, rate))
-    theirs = keras_model(case.build(keras.layers, keras.regularizers, rate), case.input_shape,
-                         keras)
+def _pair(case, reference, rng, dropout_scale):
+    """The zoo network and its Keras twin, with the same random weights."""
+    ours = zoo.build(case.name, **case.kwargs)
+    for layer in ours.layers:
+        if type(layer).__name__ == "Dropout":
+            layer.rate *= dropout_scale
+    theirs = keras_twin(ours, reference.keras)
     weights = [w for layer in ours.layers for w in draw_weights(layer, rng)]
     ours.set_weights(weights)
     theirs.set_weights(weights)
     return ours, theirs
 
 
-def _data(case, rng):
-    x = rng.random((case.batch, *case.input_shape)).astype(np.float32)   # images in [0, 1)
-    labels = rng.integers(0, case.classes, case.batch)
-    y = labels if case.labels == "sparse" else np.eye(case.classes, dtype=np.float32)[labels]
-    return x, y
+def _data(case, model, rng):
+    x = rng.random((case.batch, *model.input_shape[1:])).astype(np.float32)   # images in [0, 1)
+    classes = model.output_shape[-1]
+    labels = rng.integers(0, classes, case.batch)
+    onehot = case.loss == "CategoricalCrossentropy"
+    return x, (np.eye(classes, dtype=np.float32)[labels] if onehot else labels)
 
 
 def _keras_logits(model, x, keras):
@@ -117,8 +124,8 @@ def _keras_logits(model, x, keras):
 def run_model_gradients(case, reference, seed=0):
     """Output, logits, loss and every weight gradient of one batch (inference mode)."""
     rng = np.random.default_rng(seed)
-    ours, theirs = _pair(case, reference, rng, rate=1.0)
-    x, y = _data(case, rng)
+    ours, theirs = _pair(case, reference, rng, dropout_scale=1.0)
+    x, y = _data(case, ours, rng)
     keras, device = reference.keras, reference.device
     ours.compile(optimizer="sgd", loss=getattr(minicnn.losses, case.loss)(**case.loss_kwargs))
     out = ours.forward(x)
@@ -137,16 +144,24 @@ def run_model_gradients(case, reference, seed=0):
     return results
 
 
-def run_model_training(case, optimizer, reference, seed=0, steps=3):
-    """Weights after ``steps`` ``train_on_batch`` calls on the same batch (dropout rate 0)."""
+def run_model_training(case, optimizer, reference, seed=0, steps=3, eager=True):
+    """Weights after ``steps`` ``train_on_batch`` calls on the same batch (dropout rate 0).
+
+    ``eager``: on TensorFlow, run Keras's train step eagerly (fast to start);
+    ``eager=False`` traces it into a graph as ``fit`` does, where Keras finds
+    the softmax's logits through the graph op instead of ``_keras_logits``.
+    On JAX Keras always compiles the step.
+    """
     rng = np.random.default_rng(seed)
-    ours, theirs = _pair(case, reference, rng, rate=0.0)
-    x, y = _data(case, rng)
+    ours, theirs = _pair(case, reference, rng, dropout_scale=0.0)
+    x, y = _data(case, ours, rng)
     name, kwargs = optimizer
     keras = reference.keras
     ours.compile(optimizer=getattr(minicnn.optimizers, name)(**kwargs),
                  loss=getattr(minicnn.losses, case.loss)(**case.loss_kwargs))
-    compile_args = {"jit_compile": False} if reference.device.startswith("tf") else {}
+    compile_args = {}
+    if reference.device.startswith("tf"):
+        compile_args = {"run_eagerly": True} if eager else {"jit_compile": False}
     theirs.compile(optimizer=getattr(keras.optimizers, name)(**kwargs),
                    loss=getattr(keras.losses, case.loss)(**case.loss_kwargs), **compile_args)
     for _ in range(steps):

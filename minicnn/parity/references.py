@@ -65,6 +65,7 @@ def _backend_modules():
     wanted = "tensorflow" if which == "tf" else "jax"
     os.environ["KERAS_BACKEND"] = wanted
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")     # see _check_tensorflow_conv
     if which == "jax":
         # XLA on GPU: reproducible reductions, and no preallocation of most of the memory.
         os.environ.setdefault("XLA_FLAGS", "--xla_gpu_deterministic_ops=true")
@@ -76,6 +77,7 @@ def _backend_modules():
         import tensorflow as tf
         tf.config.experimental.enable_tensor_float_32_execution(False)
         tf.config.experimental.enable_op_determinism()
+        _check_tensorflow_conv(tf)
         backend_module = tf
     import keras
     if keras.backend.backend() != wanted:
@@ -83,6 +85,26 @@ def _backend_modules():
                            f"backend; MINICNN_REFERENCE={which!r} needs {wanted!r}. Run the "
                            f"parity suite in its own process.")
     return backend_module, keras
+
+
+def _check_tensorflow_conv(tf):
+    """Refuse a TensorFlow whose oneDNN kernels get a strided convolution wrong.
+
+    TensorFlow 2.21 (tensorflow-cpu, oneDNN on, the default) returns garbage
+    (values near 1e29) for this 1x2 kernel with strides (1, 2) and one channel,
+    and has crashed in ``conv2d_backprop_filter`` on similar geometries found
+    by the property tests. With ``TF_ENABLE_ONEDNN_OPTS=0`` (Eigen kernels) it
+    is right. The variable must be set before TensorFlow is imported.
+    """
+    x = np.arange(12, dtype=np.float32).reshape(2, 2, 3, 1) / 10
+    k = np.array([1.0, -2.0], dtype=np.float32).reshape(1, 2, 1, 1)
+    got = tf.nn.conv2d(x, k, strides=(1, 1, 2, 1), padding="VALID").numpy()
+    want = x[:, :, 0:1] * 1.0 - 2.0 * x[:, :, 1:2]          # (2, 2, 1, 1): one window per row
+    if not np.allclose(got, want, rtol=1e-6, atol=1e-6):
+        raise RuntimeError(
+            "this TensorFlow computes a strided Conv2D wrongly with its oneDNN kernels "
+            f"(tf.nn.conv2d gave {got.ravel()}, expected {want.ravel()}); set "
+            "TF_ENABLE_ONEDNN_OPTS=0 before TensorFlow is imported")
 
 
 @functools.lru_cache(maxsize=None)
