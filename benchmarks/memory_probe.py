@@ -2,6 +2,7 @@
 
     python -m benchmarks.memory_probe --framework minicnn --model mnist_convnet \
         --images 60000 --steps 60
+    python -m benchmarks.memory_probe --framework tensorflow --keras-model twin.keras ...
 
 Trains the zoo model with ``fit`` on ``images`` random images for ``steps``
 batches and prints one JSON line: resident memory (MiB) after the imports,
@@ -35,6 +36,15 @@ def peak_mib():
     raise RuntimeError("no VmHWM in /proc/self/status: the memory probe needs Linux")
 
 
+def data(shape, classes, n, seed=0):
+    """n random float32 images of ``shape`` and integer labels (as ``models.data``)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, *shape), dtype=np.float32)
+    y = rng.integers(0, classes, size=n).astype(np.int64)
+    return x, y
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--framework", choices=("minicnn", "tensorflow"), required=True)
@@ -43,17 +53,22 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--keras-model", help="the Keras twin saved as .keras (TensorFlow only)")
     args = parser.parse_args(argv)
     out = {"framework": args.framework, "model": args.model, "images": args.images,
            "steps": args.steps, "rss_start_mib": rss_mib()}
-    from benchmarks import models, stepclock
+    from benchmarks import models, stepclock      # models imports numpy only
     spec = dict(models.ZOO[args.model])
     batch = args.batch or spec["batch"]
     if args.framework == "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        model = models.build_keras(spec)
+        import keras
+        if not args.keras_model:
+            parser.error("--framework tensorflow needs --keras-model (a saved .keras twin), "
+                         "so that this process never imports minicnn")
+        model = keras.models.load_model(args.keras_model)
         clock = stepclock.keras_clock(1, stop_after=args.steps)
     else:
         import numba
@@ -61,7 +76,7 @@ def main(argv=None):
         model = models.build_minicnn(spec)
         clock = stepclock.minicnn_clock(1, stop_after=args.steps)
     out["rss_after_import_mib"] = rss_mib()
-    x, y = models.data(spec, args.images)
+    x, y = data(model.input_shape[1:], model.output_shape[-1], args.images)
     out["rss_after_data_mib"] = rss_mib()
     out["data_mib"] = (x.nbytes + y.nbytes) / 2**20
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[clock])

@@ -26,11 +26,11 @@ def targets(sections):
             "<= 1.0", row["latency_ratio"] <= 1.0)
         add(f"batch-{row['big_batch']} inference throughput ratio, {row['title']}",
             row["throughput_ratio"], ">= 0.8", row["throughput_ratio"] >= 0.8)
+    from .sections.layers import describe
     for row in sections.get("layers", {}).get("rows", []):
         if "peak_fraction" in row:
-            kw = row["kwargs"]
-            add(f"conv forward, % of matmul peak: Conv2D {kw['filters']} "
-                f"{kw['kernel_size']}x{kw['kernel_size']} on {'x'.join(map(str, row['input']))}",
+            add(f"conv forward, % of matmul peak: {describe(row)} on "
+                f"{'x'.join(map(str, row['input']))}",
                 100 * row["peak_fraction"]["numba"], ">= 50 %",
                 row["peak_fraction"]["numba"] >= 0.5, "{:.0f} %")
     if "memory" in sections:
@@ -83,7 +83,13 @@ def markdown(results):
     for name in SECTIONS:
         if name in results["sections"]:
             module = __import__(f"{pkg.__name__}.{name}", fromlist=["markdown"])
-            lines += [f"## {TITLES[name]}", ""] + module.markdown(results["sections"][name]) + [""]
+            result = results["sections"][name]
+            lines += [f"## {TITLES[name]}", ""]
+            if "seconds" in result:
+                load = result.get("load_1min", [float("nan")] * 2)
+                lines += [f"_{result['seconds']:.0f} s; 1-minute load average {load[0]:.1f} at "
+                          f"the start, {load[1]:.1f} at the end_", ""]
+            lines += module.markdown(result) + [""]
     if results.get("charts"):
         lines += ["## Charts", ""] + [f"![{c}]({c})" for c in results["charts"]] + [""]
     return "\n".join(lines)

@@ -35,7 +35,7 @@ def run_sections(ctx, names, out_dir):
         names.insert(0, "matmul")           # the conv rows are quoted against the peak
     for name in names:
         ctx.log(f"[{name}]")
-        start = time.perf_counter()
+        start, load = time.perf_counter(), os.getloadavg()[0]
         module = importlib.import_module(f"benchmarks.sections.{name}")
         if name == "layers":
             result = module.run(ctx, results["matmul"]["gflops_default_threads"])
@@ -44,6 +44,7 @@ def run_sections(ctx, names, out_dir):
         else:
             result = module.run(ctx)
         result["seconds"] = time.perf_counter() - start
+        result["load_1min"] = [load, os.getloadavg()[0]]      # at the start and the end
         results[name] = result
         ctx.log(f"[{name}] {result['seconds']:.0f} s")
     return results

@@ -25,14 +25,14 @@ def main(argv=None):
     t_import = time.perf_counter() - _T0
     from benchmarks import models
     if args.model == "dense_probe":
-        spec = {"batch": 8, "classes": 10, "from_logits": False,
-                "optimizer": ("rmsprop", {"learning_rate": 1e-3}),
-                "layers": [("input", {"shape": (28, 28, 1)}), ("flatten", {}),
-                           ("dense", {"units": 10, "activation": "softmax"})]}
+        model = minicnn.Sequential([minicnn.layers.Input((28, 28, 1)), minicnn.layers.Flatten(),
+                                    minicnn.layers.Dense(10, activation="softmax")])
+        model.compile("rmsprop", "sparse_categorical_crossentropy")
+        spec = {"batch": 8}
     else:
         spec = models.ZOO[args.model]
-    model = models.build_minicnn(spec)
-    x, y = models.data(spec, spec["batch"])
+        model = models.build_minicnn(spec)
+    x, y = models.data(model, spec["batch"])
     model.fit(x, y, batch_size=spec["batch"], epochs=1, verbose=0)
     t_first = time.perf_counter() - _T0
     import numba

@@ -12,6 +12,7 @@ import minicnn
 
 from .. import models
 from ..timing import calls_for, interleave, summary, time_calls
+from .training import _with_numba_threads
 
 
 def _keras_fn(ctx, kr, shape):
@@ -22,14 +23,20 @@ def _keras_fn(ctx, kr, shape):
 
 
 def measure(ctx, mc, kr, x, cfg):
-    """Seconds per call for each framework on batch x (interleaved samples)."""
+    """Seconds per call for each framework on batch x (interleaved samples).
+
+    A third contender, minicnn with one Numba thread, shows what the barriers
+    of the parallel kernels cost on this machine (not part of the ratio).
+    """
     with ctx.cpu_device():
         keras_call = _keras_fn(ctx, kr, x.shape)
         contenders = {"minicnn": lambda: mc.forward(x), "tensorflow": lambda: keras_call(x)}
         with minicnn.backend.compute_threads():
             calls = {k: calls_for(fn, cfg["sample_s"]) for k, fn in contenders.items()}
-            samples = interleave({k: (lambda k=k: time_calls(contenders[k], calls[k]))
-                                  for k in contenders}, cfg["repeats"])
+            timed = {k: (lambda k=k: time_calls(contenders[k], calls[k])) for k in contenders}
+            if ctx.threads > 1:
+                timed["minicnn_1_thread"] = _with_numba_threads(1, timed["minicnn"])
+            samples = interleave(timed, cfg["repeats"])
     return samples
 
 
@@ -40,7 +47,7 @@ def run(ctx):
         ctx.log(f"  inference {name}")
         ctx.keras
         mc, kr = models.twin(spec)
-        x, _ = models.data(spec, cfg["big_batch"])
+        x, _ = models.data(mc, cfg["big_batch"])
         one = measure(ctx, mc, kr, x[:1], cfg)
         big = measure(ctx, mc, kr, x, cfg)
         lat = {k: summary([s * 1e3 for s in v]) for k, v in one.items()}          # ms
@@ -56,14 +63,17 @@ def markdown(r):
     big = r["rows"][0]["big_batch"] if r["rows"] else 256
     lines = [f"| model | batch-1 minicnn ms | batch-1 TF ms | latency ratio (minicnn time / "
              f"TF time; <1 = minicnn faster) | batch-{big} minicnn img/s | batch-{big} TF img/s | "
-             f"throughput ratio (minicnn / TF; >1 = minicnn faster) |",
-             "|---|---|---|---|---|---|---|"]
+             f"throughput ratio (minicnn / TF; >1 = minicnn faster) | minicnn 1 Numba thread: "
+             f"batch-1 ms, batch-{big} img/s |", "|---|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
         lat, ips = row["latency_ms"], row["throughput_ips"]
+        one = (f"{lat['minicnn_1_thread']['median']:.2f}, "
+               f"{ips['minicnn_1_thread']['median']:,.0f}" if "minicnn_1_thread" in lat else "-")
         lines.append(f"| {row['title']} | {lat['minicnn']['median']:.2f} | "
                      f"{lat['tensorflow']['median']:.2f} | **{row['latency_ratio']:.2f}** | "
                      f"{ips['minicnn']['median']:,.0f} | {ips['tensorflow']['median']:,.0f} | "
-                     f"**{row['throughput_ratio']:.2f}** |")
+                     f"**{row['throughput_ratio']:.2f}** | {one} |")
     lines += ["", f"minicnn `model.forward` in `compute_threads()` against a `tf.function` of "
-              f"the Keras model; medians of {r['repeats']} interleaved samples."]
+              f"the Keras model; medians of {r['repeats']} interleaved samples. The last column "
+              f"(not part of the ratios) is minicnn with one Numba thread."]
     return lines

@@ -17,48 +17,52 @@ from minicnn import layers as mlayers
 
 from ..timing import calls_for, interleave, summary, time_calls
 
-_KINDS = {"conv": "Conv2D", "maxpool": "MaxPooling2D", "avgpool": "AveragePooling2D",
-          "dense": "Dense", "batchnorm": "BatchNormalization"}
+_MEASURED = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Dense")
 
 
 def cases(ctx):
-    """Unique (kind, kwargs, input shape) of the zoo's conv, pool and dense layers."""
+    """Unique (layer type, hyper-parameters, input shape) of the zoo's conv, pool and dense layers."""
     from .. import models
     found = {}
     for name, spec in ctx.zoo("layers"):
         mc = models.build_minicnn(spec)
-        body = [(k, kw) for k, kw in spec["layers"] if k not in ("input", "dropout")]
-        for (kind, kw), layer in zip(body, mc.layers):
-            if kind not in _KINDS:
+        for layer in mc.layers:
+            kind = type(layer).__name__
+            if kind not in _MEASURED:
                 continue
+            config = {k: v for k, v in layer.get_config().items() if k not in models._SKIP}
             shape = (spec["batch"], *layer.input_shape[1:])
-            key = (kind, repr(sorted(kw.items())), shape)
-            found.setdefault(key, {"kind": kind, "kwargs": kw, "shape": shape, "models": []})
+            key = (kind, repr(sorted(config.items())), shape)
+            found.setdefault(key, {"kind": kind, "layer": layer, "config": config,
+                                   "shape": shape, "models": []})
             found[key]["models"].append(name)
     out = list(found.values())
     if ctx.cfg["layers"].get("extra_batchnorm", True):
         # none of the zoo nets has one; measure it at the first conv output of the MNIST net
+        bn = mlayers.BatchNormalization()
         batch = ctx.spec("mnist_convnet")["batch"]
-        out.append({"kind": "batchnorm", "kwargs": {}, "shape": (batch, 26, 26, 32),
+        out.append({"kind": "BatchNormalization", "layer": bn, "config": {},
+                    "shape": (batch, 26, 26, 32),
                     "models": ["(not in the zoo: MNIST conv-1 output)"]})
     return out
 
 
 def conv_flops(case, out_shape):
-    """Forward multiply-adds x 2 of a conv case."""
-    kw = case["kwargs"]
-    k = kw["kernel_size"]
-    kh, kwid = (k, k) if isinstance(k, int) else k
+    """Forward multiply-adds x 2 of a conv case: 2 * N*OH*OW * kh*kw*C * F."""
+    kh, kw = case["config"]["kernel_size"]
     n, oh, ow, f = out_shape
-    return 2.0 * n * oh * ow * kh * kwid * case["shape"][-1] * f
+    return 2.0 * n * oh * ow * kh * kw * case["shape"][-1] * f
 
 
 def _layer_pair(ctx, case):
-    keras = ctx.keras
-    kind, kw = case["kind"], case["kwargs"]
-    ml = getattr(mlayers, _KINDS[kind])(**kw)
-    kl = getattr(keras.layers, _KINDS[kind])(**kw)
+    """A fresh minicnn layer like the zoo's, and its Keras twin with the same weights."""
+    from ..models import keras_layer
+    ctx.keras
+    template = case["layer"]
+    config = {k: v for k, v in template.get_config().items() if k != "name"}
+    ml = type(template).from_config(config)
     ml.build((None, *case["shape"][1:]))
+    kl = keras_layer(ml)
     kl.build((None, *case["shape"][1:]))
     if ml.get_weights():
         kl.set_weights(ml.get_weights())
@@ -125,7 +129,7 @@ def measure_case(ctx, case, cfg):
     with ctx.cpu_device():
         tf_fwd, tf_fb = _tf_fns(ctx, kl, x, dy)
         mc_fwd, mc_fb = _minicnn_fns(ml, x, dy)
-        twins = cfg["numpy_twins"] and case["kind"] not in ("dense", "batchnorm")
+        twins = cfg["numpy_twins"] and case["kind"] not in ("Dense", "BatchNormalization")
         result = {}
         for mode, mc_fn, tf_fn in (("forward", mc_fwd, tf_fwd), ("forward_backward", mc_fb, tf_fb)):
             contenders = {"numba": _sampler(mc_fn, cfg["sample_s"], "numba")}
@@ -135,9 +139,9 @@ def measure_case(ctx, case, cfg):
             samples = interleave(contenders, cfg["repeats"])
             ms = {k: summary([s * 1e3 for s in v]) for k, v in samples.items()}
             result[mode] = {"ms": ms, "ratio": ms["numba"]["median"] / ms["tensorflow"]["median"]}
-    row = {"layer": _KINDS[case["kind"]], "kwargs": case["kwargs"], "input": list(case["shape"]),
+    row = {"layer": case["kind"], "config": case["config"], "input": list(case["shape"]),
            "output": list(out_shape), "models": case["models"], **result}
-    if case["kind"] == "conv":
+    if case["kind"] == "Conv2D":
         flops = conv_flops(case, out_shape)
         row["forward_gflop"] = flops / 1e9
         row["gflops"] = {k: flops / (v["median"] * 1e-3) / 1e9
@@ -149,7 +153,7 @@ def run(ctx, peak_gflops=None):
     cfg = ctx.cfg["layers"]
     rows = []
     for case in cases(ctx):
-        ctx.log(f"  layer {_KINDS[case['kind']]} {case['shape']}")
+        ctx.log(f"  layer {case['kind']} {case['shape']}")
         row = measure_case(ctx, case, cfg)
         if peak_gflops and "gflops" in row:
             row["peak_fraction"] = {k: v / peak_gflops for k, v in row["gflops"].items()}
@@ -157,14 +161,16 @@ def run(ctx, peak_gflops=None):
     return {"rows": rows, "repeats": cfg["repeats"], "peak_gflops": peak_gflops}
 
 
-def _describe(row):
-    kw = row["kwargs"]
+def describe(row):
+    """"Conv2D 32 3x3 valid relu" and the like, for the tables."""
+    c = row["config"]
     if row["layer"] == "Conv2D":
-        return f"Conv2D {kw['filters']} {kw['kernel_size']}x{kw['kernel_size']} {kw.get('padding', 'valid')}"
+        kh, kw = c["kernel_size"]
+        return f"Conv2D {c['filters']} {kh}x{kw} {c['padding']} {c['activation']}"
     if row["layer"] == "Dense":
-        return f"Dense {kw['units']} {kw.get('activation', 'linear')}"
-    if "pool_size" in kw:
-        return f"{row['layer']} {kw['pool_size']} {kw.get('padding', 'valid')}"
+        return f"Dense {c['units']} {c['activation']}"
+    if "pool_size" in c:
+        return f"{row['layer']} {c['pool_size'][0]}x{c['pool_size'][1]} {c['padding']}"
     return row["layer"]
 
 
@@ -183,7 +189,7 @@ def markdown(r):
         gcell = f"{g['numba']:.1f} ({g['tensorflow']:.1f})" if g else "-"
         p = row.get("peak_fraction")
         pcell = f"{100 * p['numba']:.0f} % ({100 * p['tensorflow']:.0f} %)" if p else "-"
-        lines.append(f"| {_describe(row)} | {'x'.join(map(str, row['input']))} | "
+        lines.append(f"| {describe(row)} | {'x'.join(map(str, row['input']))} | "
                      f"{cell(f, 'numba')} | {cell(f, 'numpy')} | {cell(f, 'tensorflow')} | "
                      f"**{row['forward']['ratio']:.2f}** | {cell(fb, 'numba')} | "
                      f"{cell(fb, 'numpy')} | {cell(fb, 'tensorflow')} | "

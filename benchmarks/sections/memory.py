@@ -9,17 +9,21 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
+from .. import models
 from .startup import REPO
 
 
-def probe(framework, model, images, steps, threads, batch=None):
+def probe(framework, model, images, steps, threads, batch=None, keras_model=None):
     """Run ``benchmarks/memory_probe.py`` in a fresh interpreter; its JSON as a dict."""
     cmd = [sys.executable, "-m", "benchmarks.memory_probe", "--framework", framework,
            "--model", model, "--images", str(images), "--steps", str(steps),
            "--threads", str(threads)]
     if batch:
         cmd += ["--batch", str(batch)]
+    if keras_model:
+        cmd += ["--keras-model", keras_model]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
@@ -31,9 +35,15 @@ def run(ctx):
     cfg = ctx.cfg["memory"]
     batch = ctx.cfg.get("batch_override")
     out = {}
-    for fw in ("minicnn", "tensorflow"):
-        ctx.log(f"  memory {fw}")
-        out[fw] = probe(fw, cfg["model"], cfg["images"], cfg["steps"], ctx.threads, batch)
+    ctx.keras
+    _, kr = models.twin(ctx.spec(cfg["model"]))
+    with tempfile.TemporaryDirectory(prefix="bench-mem-") as tmp:
+        twin_path = os.path.join(tmp, "twin.keras")     # the TF probe never imports minicnn
+        kr.save(twin_path)
+        for fw in ("minicnn", "tensorflow"):
+            ctx.log(f"  memory {fw}")
+            out[fw] = probe(fw, cfg["model"], cfg["images"], cfg["steps"], ctx.threads, batch,
+                            twin_path if fw == "tensorflow" else None)
     out["ratio"] = out["minicnn"]["peak_rss_mib"] / out["tensorflow"]["peak_rss_mib"]
     out["model"], out["images"], out["steps"] = cfg["model"], cfg["images"], cfg["steps"]
     return out

@@ -52,6 +52,13 @@ def layer_breakdown(model, x, y, batch, steps):
         timers.wrap(layer, "backward", (layer.name, "backward"))
     timers.wrap(model.optimizer, "apply", ("optimizer", "apply"))
     cb = minicnn_clock(1)
+    cb_tick = cb.on_batch_end
+
+    def on_batch_end(batch, logs=None):      # forget the first (warm) batch's times
+        cb_tick(batch, logs)
+        if cb.batches == 1:
+            timers.totals.clear()
+    cb.on_batch_end = on_batch_end
     n = batch * (steps + 1)
     try:
         model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0, callbacks=[cb])
@@ -60,9 +67,8 @@ def layer_breakdown(model, x, y, batch, steps):
             timers.unwrap(layer, "forward")
             timers.unwrap(layer, "backward")
         timers.unwrap(model.optimizer, "apply")
-    # totals include the first (warm) batch: scale by the measured steps' share
     step_ms = (cb.t_end - cb.t_start) / steps * 1e3
-    per = {k: v / (steps + 1) * 1e3 for k, v in timers.totals.items()}
+    per = {k: v / steps * 1e3 for k, v in timers.totals.items()}
     rows = []
     for layer in model.layers:
         fwd, bwd = per.get((layer.name, "forward"), 0.0), per.get((layer.name, "backward"), 0.0)
@@ -113,7 +119,7 @@ def run(ctx, out_dir=None):
         minicnn.set_random_seed(0)
         model = models.build_minicnn(spec)
         batch = spec["batch"]
-        x, y = models.data(spec, batch * (cfg["steps"] + 1))
+        x, y = models.data(model, batch * (cfg["steps"] + 1))
         model.fit(x[:batch], y[:batch], batch_size=batch, verbose=0)     # kernels loaded
         breakdown = layer_breakdown(model, x, y, batch, cfg["steps"])
         path = os.path.join(out_dir, f"profile_{name}.txt") if out_dir else None

@@ -15,19 +15,38 @@ def _steps(ips, batch, cfg):
     return int(min(cfg["max_steps"], max(cfg["min_steps"], cfg["sample_s"] * ips / batch)))
 
 
-def measure_pair(ctx, spec, cfg, keras_device=None):
-    """Interleaved fit throughput of the minicnn and Keras twins of ``spec``."""
+def _with_numba_threads(n, fn):
+    """fn run with Numba limited to n threads (restored afterwards)."""
+    import numba
+
+    def run():
+        before = numba.get_num_threads()
+        numba.set_num_threads(n)
+        try:
+            return fn()
+        finally:
+            numba.set_num_threads(before)
+    return run
+
+
+def measure_pair(ctx, spec, cfg, keras_device=None, one_thread=False):
+    """Interleaved fit throughput of the minicnn and Keras twins of ``spec``.
+
+    ``one_thread`` adds a third contender, minicnn with one Numba thread: on a
+    busy machine a parallel kernel waits for its slowest thread at every
+    barrier, and this column shows how much that costs.
+    """
     ctx.keras                                   # TF thread pools set before Keras runs
     mc, kr = models.twin(spec)
     batch, warm = spec["batch"], cfg["warm"]
     device = keras_device or ctx.cpu_device
-    x, y = models.data(spec, batch * (warm + cfg["min_steps"]))
+    x, y = models.data(mc, batch * (warm + cfg["min_steps"]))
     # warm-up: Numba loads its kernels, Keras traces (and XLA-compiles) its step
     est = {"minicnn": fit_throughput(mc, x, y, batch, cfg["min_steps"], warm)}
     with device():
         est["tensorflow"] = fit_throughput(kr, x, y, batch, cfg["min_steps"], warm, True)
     steps = {k: _steps(v, batch, cfg) for k, v in est.items()}
-    x, y = models.data(spec, batch * (warm + max(steps.values())))
+    x, y = models.data(mc, batch * (warm + max(steps.values())))
 
     def run_minicnn():
         return fit_throughput(mc, x, y, batch, steps["minicnn"], warm)
@@ -36,7 +55,10 @@ def measure_pair(ctx, spec, cfg, keras_device=None):
         with device():
             return fit_throughput(kr, x, y, batch, steps["tensorflow"], warm, True)
 
-    samples = interleave({"minicnn": run_minicnn, "tensorflow": run_keras}, cfg["repeats"])
+    contenders = {"minicnn": run_minicnn, "tensorflow": run_keras}
+    if one_thread and ctx.threads > 1:
+        contenders["minicnn_1_thread"] = _with_numba_threads(1, run_minicnn)
+    samples = interleave(contenders, cfg["repeats"])
     return samples, steps, kr
 
 
@@ -45,13 +67,16 @@ def run(ctx):
     rows = []
     for name, spec in ctx.zoo("training"):
         ctx.log(f"  training {name} (batch {spec['batch']})")
-        samples, steps, kr = measure_pair(ctx, spec, cfg)
+        samples, steps, kr = measure_pair(ctx, spec, cfg, one_thread=cfg.get("one_thread", True))
         jit = getattr(kr, "jit_compile", None)
         row = {"model": name, "title": spec["title"], "batch": spec["batch"],
-               "optimizer": spec["optimizer"][0], "steps": steps,
+               "optimizer": spec["optimizer"][0], "from_logits": spec["from_logits"],
+               "steps": steps,
                "minicnn_ips": summary(samples["minicnn"]),
                "tensorflow_ips": summary(samples["tensorflow"])}
         row["ratio"] = row["minicnn_ips"]["median"] / row["tensorflow_ips"]["median"]
+        if "minicnn_1_thread" in samples:
+            row["minicnn_1_thread_ips"] = summary(samples["minicnn_1_thread"])
         if ctx.gpus():   # reported apart: the CPU comparison is the target
             gpu_samples, _, _ = measure_pair(ctx, spec, cfg,
                                           keras_device=lambda: ctx.tf.device("/GPU:0"))
@@ -63,16 +88,23 @@ def run(ctx):
 
 def markdown(r):
     lines = ["| model | batch | optimizer | minicnn img/s | TF img/s | ratio (throughput, "
-             "minicnn / TF; >1 = minicnn faster) |", "|---|---|---|---|---|---|"]
+             "minicnn / TF; >1 = minicnn faster) | minicnn, 1 Numba thread img/s |",
+             "|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
+        one = row.get("minicnn_1_thread_ips")
         lines.append(f"| {row['title']} | {row['batch']} | {row['optimizer']} | "
                      f"{row['minicnn_ips']['median']:,.0f} | {row['tensorflow_ips']['median']:,.0f}"
-                     f" | **{row['ratio']:.2f}** |")
+                     f" | **{row['ratio']:.2f}** | {one['median']:,.0f} |" if one else
+                     f"| {row['title']} | {row['batch']} | {row['optimizer']} | "
+                     f"{row['minicnn_ips']['median']:,.0f} | {row['tensorflow_ips']['median']:,.0f}"
+                     f" | **{row['ratio']:.2f}** | - |")
     gpu = [row for row in r["rows"] if "tensorflow_gpu_ips" in row]
     if gpu:
         lines += ["", "TensorFlow on the GPU (not part of the targets):", "",
                   "| model | TF GPU img/s |", "|---|---|"]
         lines += [f"| {row['title']} | {row['tensorflow_gpu_ips']['median']:,.0f} |" for row in gpu]
     lines += ["", f"Medians of {r['repeats']} interleaved rounds; each round one `fit` call per "
-              f"framework, timed from the end of batch {r['warm_steps']} to the last batch."]
+              f"framework, timed from the end of batch {r['warm_steps']} to the last batch. "
+              f"The last column (not part of the ratio: TF keeps its threads) is minicnn with "
+              f"one Numba thread, interleaved in the same rounds."]
     return lines
