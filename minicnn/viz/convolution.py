@@ -1,0 +1,108 @@
+"""Drawings of one convolution, window by window and as im2col's matrix product.
+
+Used by ``python -m minicnn.demos.convolution``; the numbers come from
+minicnn's own ``kernels.im2col`` (the same call ``Conv2D.forward`` makes).
+"""
+from collections import namedtuple
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from .. import kernels
+from ..kernels.geometry import conv_geometry
+from ._display import finish, new_figure
+
+Unfolded = namedtuple("Unfolded", "padded cols output pads")
+Unfolded.__doc__ = """One single-channel convolution, step by step.
+
+padded: (H + pt + pb, W + pl + pr) the input with its zero border
+cols:   (OH*OW, f*f) im2col's matrix, one window a row
+output: (OH, OW) cols @ kernel.ravel(), reshaped
+pads:   (top, bottom, left, right)
+"""
+
+
+def unfold(x, kernel, stride=1, padding="valid"):
+    """Convolve a 2-D image with a 2-D kernel through ``kernels.im2col``; an ``Unfolded``."""
+    x = np.asarray(x, dtype=np.float32)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    fh, fw = kernel.shape
+    pads, (oh, ow) = conv_geometry(x.shape, (fh, fw), (stride, stride), (1, 1), padding)
+    pt, pb, pl, pr = pads
+    padded = np.pad(x, ((pt, pb), (pl, pr)))
+    cols = kernels.im2col(x[None, :, :, None], fh, fw, stride, stride, 1, 1, pads)  # (OH*OW, f*f)
+    output = (cols @ kernel.reshape(-1)).reshape(oh, ow)      # (OH*OW, f*f) @ (f*f,) -> (OH, OW)
+    return Unfolded(padded, cols, output, pads)
+
+
+def _draw_grid(ax, a, title, cmap="Greys", numbers=True, vmin=None, vmax=None):
+    ax.imshow(a, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    if numbers:
+        high = (np.nanmax(a) + np.nanmin(a)) / 2
+        for (i, j), v in np.ndenumerate(a):
+            ax.text(j, i, f"{v:g}" if float(v).is_integer() else f"{v:.1f}", ha="center",
+                    va="center", fontsize=7, color="white" if v > high and cmap == "Greys"
+                    else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+
+
+def plot_convolution_steps(x, kernel, stride=1, padding="valid", positions=None, save=None):
+    """One row per window position: input + window, kernel, product, output cell.
+
+    ``positions``: output cells (row, col) to draw; default the first two
+    and the last. Numbers are written in the cells when the input is at
+    most 12x12. Returns the Figure.
+    """
+    kernel = np.asarray(kernel, dtype=np.float32)
+    steps = unfold(x, kernel, stride, padding)
+    oh, ow = steps.output.shape
+    fh, fw = kernel.shape
+    if positions is None:
+        positions = [(0, 0), (0, min(1, ow - 1)), (oh - 1, ow - 1)]
+    numbers = max(steps.padded.shape) <= 12
+    fig = new_figure(12, 3.0 * len(positions))
+    axes = fig.subplots(len(positions), 4, squeeze=False)
+    limit = float(np.abs(steps.output).max()) or 1.0
+    for row, (i, j) in zip(axes, positions):
+        r, c = i * stride, j * stride                          # top-left of the window
+        window = steps.padded[r:r + fh, c:c + fw]
+        product = window * kernel
+        _draw_grid(row[0], steps.padded, f"input (padded {steps.pads}), window at ({r}, {c})",
+                   numbers=numbers)
+        row[0].add_patch(Rectangle((c - 0.5, r - 0.5), fw, fh, fill=False, edgecolor="red",
+                                   linewidth=2.5))
+        _draw_grid(row[1], kernel, "kernel", cmap="RdBu_r", vmin=-np.abs(kernel).max(),
+                   vmax=np.abs(kernel).max())
+        _draw_grid(row[2], product, f"window * kernel, sum = {product.sum():g}", cmap="RdBu_r",
+                   vmin=-np.abs(product).max() - 1e-9, vmax=np.abs(product).max() + 1e-9,
+                   numbers=fh * fw <= 49)
+        _draw_grid(row[3], steps.output, f"output {oh}x{ow}, cell ({i}, {j})", cmap="RdBu_r",
+                   vmin=-limit, vmax=limit, numbers=numbers)
+        row[3].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red",
+                                   linewidth=2.5))
+    return finish(fig, save)
+
+
+def plot_im2col(x, kernel, stride=1, padding="valid", save=None):
+    """im2col as a picture: cols (OH*OW, f*f) @ kernel (f*f, 1) = output (OH*OW, 1)."""
+    kernel = np.asarray(kernel, dtype=np.float32)
+    steps = unfold(x, kernel, stride, padding)
+    oh, ow = steps.output.shape
+    rows, width = steps.cols.shape
+    numbers = rows <= 36
+    fig = new_figure(2.0 + 0.32 * (width + 3) + 2.5, 1.5 + 0.22 * rows)
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [width, 1.4, 1.4, max(ow, 3)]})
+    _draw_grid(axes[0], steps.cols, f"im2col: {rows} windows x {width} values", numbers=numbers)
+    axes[0].set_aspect("auto")
+    _draw_grid(axes[1], kernel.reshape(-1, 1), "@ kernel", cmap="RdBu_r",
+               vmin=-np.abs(kernel).max(), vmax=np.abs(kernel).max(), numbers=numbers)
+    axes[1].set_aspect("auto")
+    limit = float(np.abs(steps.output).max()) or 1.0
+    _draw_grid(axes[2], steps.output.reshape(-1, 1), "= output", cmap="RdBu_r",
+               vmin=-limit, vmax=limit, numbers=numbers)
+    axes[2].set_aspect("auto")
+    _draw_grid(axes[3], steps.output, f"reshaped {oh}x{ow}", cmap="RdBu_r", vmin=-limit,
+               vmax=limit, numbers=oh * ow <= 64)
+    return finish(fig, save)
