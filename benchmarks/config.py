@@ -10,13 +10,13 @@ FULL = {
     "training": {"models": None, "repeats": 5, "sample_s": 2.0, "warm": 2,
                  "min_steps": 4, "max_steps": 200},
     "inference": {"models": None, "repeats": 5, "sample_s": 0.4, "big_batch": 256},
-    "layers": {"models": None, "repeats": 5, "sample_s": 0.15, "numpy_twins": True},
-    "scaling": {"batches": [1, 4, 16, 64, 256, 512], "sizes": [28, 56, 84, 112],
+    "layers": {"models": None, "repeats": 5, "sample_s": 0.1, "numpy_twins": True},
+    "scaling": {"batches": [1, 4, 16, 64, 256, 512], "sizes": [28, 56, 112],
                 "size_batch": 32, "repeats": 3, "sample_s": 1.0, "warm": 2,
                 "min_steps": 3, "max_steps": 300},
     "memory": {"model": "mnist_convnet", "images": 60000, "steps": 60},
     "startup": {"model": "mnist_convnet", "cold_runs": 2, "warm_runs": 3},
-    "profile": {"models": None, "steps": 6, "top": 15},
+    "profile": {"models": None, "steps": 5, "top": 15},
 }
 
 QUICK = {

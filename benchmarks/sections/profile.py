@@ -5,6 +5,8 @@ For every zoo model, a few ``fit`` steps run twice:
 1. with every layer's ``forward`` and ``backward`` and the optimizer's
    ``apply`` wrapped in a timer, giving a per-layer table (ms per step);
    "other" is the rest of the step (loss, finite checks, batch slicing);
+   once with all Numba threads and once with one, to tell compute from
+   waiting at the parallel kernels' barriers;
 2. under ``cProfile``, giving the functions with the most own time (a Numba
    kernel shows as one function: its time is all "own"). The full cProfile
    listing is written to ``profile_<model>.txt`` beside the results.
@@ -122,6 +124,14 @@ def run(ctx, out_dir=None):
         x, y = models.data(model, batch * (cfg["steps"] + 1))
         model.fit(x[:batch], y[:batch], batch_size=batch, verbose=0)     # kernels loaded
         breakdown = layer_breakdown(model, x, y, batch, cfg["steps"])
+        if ctx.threads > 1:       # the same step on one Numba thread: no barrier waits
+            import numba
+            before = numba.get_num_threads()
+            numba.set_num_threads(1)
+            try:
+                breakdown["one_thread"] = layer_breakdown(model, x, y, batch, cfg["steps"])
+            finally:
+                numba.set_num_threads(before)
         path = os.path.join(out_dir, f"profile_{name}.txt") if out_dir else None
         prof = cprofile_top(model, x, y, batch, cfg["steps"], cfg["top"], path)
         results.append({"model": name, "title": spec["title"], "batch": batch,
@@ -134,17 +144,25 @@ def markdown(r):
     lines = []
     for m in r["models"]:
         b = m["breakdown"]
-        lines += [f"#### {m['title']} (batch {m['batch']}): {b['step_ms']:.1f} ms per step", "",
-                  "| layer | output | forward ms | backward ms | share of step |",
-                  "|---|---|---|---|---|"]
-        for row in b["layers"]:
+        one = b.get("one_thread")
+        head = f"#### {m['title']} (batch {m['batch']}): {b['step_ms']:.1f} ms per step"
+        if one:
+            head += f" ({one['step_ms']:.1f} ms on one Numba thread)"
+        lines += [head, "",
+                  "| layer | output | forward ms | backward ms | share of step | "
+                  "1 thread: forward ms | 1 thread: backward ms |",
+                  "|---|---|---|---|---|---|---|"]
+        for i, row in enumerate(b["layers"]):
             share = (row["forward_ms"] + row["backward_ms"]) / b["step_ms"]
+            solo = (f"{one['layers'][i]['forward_ms']:.2f} | {one['layers'][i]['backward_ms']:.2f}"
+                    if one else "- | -")
             lines.append(f"| {row['layer']} ({row['type']}) | {'x'.join(map(str, row['output']))} "
-                         f"| {row['forward_ms']:.2f} | {row['backward_ms']:.2f} | {100 * share:.0f} % |")
-        lines.append(f"| optimizer update | | {b['optimizer_ms']:.2f} | | "
-                     f"{100 * b['optimizer_ms'] / b['step_ms']:.0f} % |")
-        lines.append(f"| other (loss, checks, batching) | | {b['other_ms']:.2f} | | "
-                     f"{100 * b['other_ms'] / b['step_ms']:.0f} % |")
+                         f"| {row['forward_ms']:.2f} | {row['backward_ms']:.2f} | {100 * share:.0f} % "
+                         f"| {solo} |")
+        for key, label in (("optimizer_ms", "optimizer update"),
+                           ("other_ms", "other (loss, checks, batching)")):
+            lines.append(f"| {label} | | {b[key]:.2f} | | {100 * b[key] / b['step_ms']:.0f} % | "
+                         f"{one[key] if one else float('nan'):.2f} | |")
         lines += ["", f"cProfile, functions by own time ({m['cprofile']['total_ms_per_step']:.1f} ms"
                       f" per step under the profiler"
                       + (f"; full listing `{m['listing']}`" if m["listing"] else "") + "):", "",

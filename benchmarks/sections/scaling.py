@@ -34,7 +34,10 @@ def markdown(r):
     lines = ["Training throughput of the conv stack (img/s, medians); ratio = minicnn / TF "
              "(>1 = minicnn faster).", "",
              "| batch | image | minicnn img/s | TF img/s | ratio |", "|---|---|---|---|---|"]
-    for p in r["by_batch"] + r["by_size"]:
+    for p in r["by_batch"] + [None] + r["by_size"]:
+        if p is None:
+            lines.append("| | | | | |")
+            continue
         lines.append(f"| {p['batch']} | {p['size']}x{p['size']} | {p['minicnn_ips']:,.0f} | "
                      f"{p['tensorflow_ips']:,.0f} | {p['ratio']:.2f} |")
     return lines
