@@ -77,6 +77,9 @@ class ReLU(Layer):
         if negative_slope < 0:
             raise ValueError(f"ReLU '{self.name}': negative_slope must be >= 0, "
                              f"received {negative_slope!r}")
+        if threshold is None or threshold < 0:   # Keras rejects these too
+            raise ValueError(f"ReLU '{self.name}': threshold must be >= 0, "
+                             f"received threshold={threshold!r}")
         self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
 
     def _is_plain(self):
