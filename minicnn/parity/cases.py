@@ -100,6 +100,7 @@ DENSE_MISC_CASES = [
     LayerCase("Dense", {"units": 64}, (4, 300)),
 ] + [LayerCase("Dense", {"units": 5, "activation": a}, (4, 7)) for a in ACTIVATIONS] + [
     LayerCase("Flatten", {}, (3, 4, 5, 2), exact=("output", "dx")),
+    LayerCase("Dropout", {"rate": 0.5}, (4, 3, 3, 2), exact=("output", "dx")),  # inference
     LayerCase("ZeroPadding2D", {"padding": 1}, (2, 5, 6, 3), exact=("output", "dx")),
     LayerCase("ZeroPadding2D", {"padding": (2, 1)}, (2, 5, 6, 3), exact=("output", "dx")),
     LayerCase("ZeroPadding2D", {"padding": ((1, 2), (0, 3))}, (2, 5, 6, 3),

@@ -21,3 +21,13 @@ def test_every_layer_class_is_in_the_grid():
     covered = {c.layer for group in cases.LAYER_CASES.values() for c in group}
     covered |= {c.layer for c in cases.DROPOUT_CASES} | {"InputLayer"}
     assert set(LAYER_CLASSES) <= covered, set(LAYER_CLASSES) - covered
+
+
+@pytest.mark.parametrize("kwargs", [{"threshold": -0.5}, {"max_value": -1.0},
+                                    {"negative_slope": -0.1}], ids=str)
+def test_relu_rejects_what_keras_rejects(kwargs, reference):
+    with pytest.raises(ValueError):
+        reference.keras.layers.ReLU(**kwargs)
+    from minicnn import layers as L
+    with pytest.raises(ValueError, match=str(list(kwargs.values())[0])):
+        L.ReLU(**kwargs)
