@@ -18,6 +18,7 @@ import numpy as np
 
 from minicnn import kernels, layers
 from minicnn.viz import convolution as drawing
+from minicnn.viz.formulas import size_formula
 
 from . import _common
 
@@ -44,15 +45,6 @@ def side_by_side(blocks, titles, gap="    "):
         cells = [(b[r] if r < len(b) else "").ljust(w) for b, w in zip(blocks, widths)]
         lines.append("  " + gap.join(cells).rstrip())
     return lines
-
-
-def output_size_line(n, f, s, before, after):
-    """The formula with numbers filled in, e.g. ``(6 + 2*0 - 3) / 1 + 1 = 4``."""
-    out = (n + before + after - f) // s + 1
-    pad = f"2*{before}" if before == after else f"{before}+{after}"
-    exact = (n + before + after - f) / s + 1
-    rounded = "" if exact == out else f" ({exact:g} rounded down: no window hangs over the edge)"
-    return out, f"({n} + {pad} - {f}) / {s} + 1 = {out}{rounded}"
 
 
 def conv2d_layer(kernel, bias, stride, padding, input_shape):
@@ -95,8 +87,8 @@ def explain(x, kernel, stride=1, padding="valid", decimals=0, max_windows=None,
             say(line)
     else:
         say(f'padding "{padding}": p = 0, no border')
-    out_h, rows_line = output_size_line(x.shape[0], f, stride, pt, pb)
-    out_w, cols_line = output_size_line(x.shape[1], f, stride, pl, pr)
+    out_h, rows_line = size_formula(x.shape[0], f, stride, pt, pb)
+    out_w, cols_line = size_formula(x.shape[1], f, stride, pl, pr)
     assert (out_h, out_w) == (oh, ow), "the formula and the kernel disagree"
     if rows_line == cols_line:
         say(f"output size (n + 2p - f) / s + 1 = {rows_line}, for rows and columns")

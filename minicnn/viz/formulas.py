@@ -19,12 +19,15 @@ def _dims(shape):
     return "x".join(str(d) for d in shape[1:])
 
 
-def _size_formula(n, f, s, before, after):
-    """``(n + 2p - f) / s + 1 = out`` with the numbers of one axis."""
+def size_formula(n, f, s, before, after):
+    """``(out, text)``: the formula ``(n + 2p - f) / s + 1 = out`` with one axis's numbers.
+
+    ``before`` / ``after``: the padding on each side (written ``2*p`` when equal).
+    """
     out = (n + before + after - f) // s + 1
     pad = f"2*{before}" if before == after else f"{before}+{after}"
     exact = (n + before + after - f) / s + 1
-    note = "" if exact == out else f" (from {exact:g}, rounded down)"
+    note = "" if exact == out else f" ({exact:g} rounded down: no window hangs over the edge)"
     return out, f"({n} + {pad} - {f}) / {s} + 1 = {out}{note}"
 
 
@@ -33,8 +36,8 @@ def _window_output(layer, in_shape, window, strides, dilation=(1, 1)):
     _, h, w, _ = in_shape
     pads, _ = conv_geometry((h, w), window, strides, dilation, layer.padding)
     eff = [effective_size(k, d) for k, d in zip(window, dilation)]
-    _, rows = _size_formula(h, eff[0], strides[0], pads[0], pads[1])
-    _, cols = _size_formula(w, eff[1], strides[1], pads[2], pads[3])
+    _, rows = size_formula(h, eff[0], strides[0], pads[0], pads[1])
+    _, cols = size_formula(w, eff[1], strides[1], pads[2], pads[3])
     text = rows if rows == cols else f"rows {rows}; columns {cols}"
     return f"(n + 2p - f) / s + 1: {text}"
 

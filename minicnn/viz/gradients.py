@@ -13,7 +13,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..datasets.utils import resize
+from ..kernels.geometry import conv_geometry
+from ..layers import Conv2D, ZeroPadding2D
+from ..layers.pooling import _Pooling2D
 from ._display import (as_batch, finish, last_conv_index, new_figure, normalize,
                        resolve_layer, show_image)
 
@@ -21,7 +23,7 @@ GradCam = namedtuple("GradCam", "heatmap upsampled class_index probabilities lay
 GradCam.__doc__ = """Result of ``grad_cam_heatmap``.
 
 heatmap:       (h, w) in [0, 1] at the conv layer's resolution
-upsampled:     (H, W) the same, bilinearly resized to the input image
+upsampled:     (H, W) the same, placed on the input image (see ``place_on_input``)
 class_index:   the class explained
 probabilities: (classes,) the model's output for the image
 layer:         the conv layer whose feature maps were weighted
@@ -91,8 +93,53 @@ def grad_cam_heatmap(model, image, class_index=None, layer=None):
     cam = np.maximum(features[0] @ alpha, 0)                  # (h, w, K) @ (K,) -> (h, w)
     peak = cam.max()
     cam = cam / peak if peak > 0 else np.zeros_like(cam)
-    upsampled = np.clip(resize(cam, x.shape[1:3]), 0, 1)      # (H, W)
+    upsampled = np.clip(place_on_input(model, i, cam), 0, 1)  # (H, W)
     return GradCam(cam, upsampled, class_index, probabilities, model.layers[i])
+
+
+def receptive_field_centres(model, i):
+    """Where the output cells of layer i sit on the input: ``((a_h, b_h), (a_w, b_w))``.
+
+    Cell u of layer i is centred on input pixel ``a * u + b`` along each axis.
+    Every conv or pooling layer with window k, dilation d, stride s and
+    padding p before the data maps cell u to the window centre
+    ``s * u - p + d * (k - 1) / 2`` of its own input; composing the layers
+    from the input up gives a and b. A 3x3 'valid' conv, for example, shifts
+    the centres by one pixel, and 2x2 pooling doubles the spacing.
+    """
+    shape = model.input_shape[1:3]
+    axes = [(1.0, 0.0), (1.0, 0.0)]                           # input pixel u sits at u
+    for layer in model.layers[:i + 1]:
+        if isinstance(layer, (Conv2D, _Pooling2D)):
+            window = getattr(layer, "kernel_size", None) or layer.pool_size
+            dilation = getattr(layer, "dilation_rate", (1, 1))
+            pads, _ = conv_geometry(shape, window, layer.strides, dilation, layer.padding)
+            before = pads[0], pads[2]
+            axes = [(a * s, b + a * (d * (k - 1) / 2 - p)) for (a, b), k, s, d, p
+                    in zip(axes, window, layer.strides, dilation, before)]
+        elif isinstance(layer, ZeroPadding2D):
+            axes = [(a, b - a * p) for (a, b), (p, _) in zip(axes, layer.padding)]
+        elif len(layer.output_shape) != 4:
+            raise ValueError(f"layer '{layer.name}' (before layer {i}) is not spatial; "
+                             f"cannot place layer {i}'s map on the input")
+        shape = layer.output_shape[1:3]
+    return axes
+
+
+def place_on_input(model, i, cam):
+    """Layer i's map (h, w) drawn on the input grid (H, W), each cell at its window's centre.
+
+    Linear interpolation between cell centres, held constant beyond the
+    outermost ones. (A plain resize would stretch the map over the whole
+    image and shift it by up to half a receptive field near the borders.)
+    """
+    (ah, bh), (aw, bw) = receptive_field_centres(model, i)
+    height, width = model.input_shape[1:3]
+    rows = (np.arange(height) - bh) / ah                     # input pixel -> cell coordinate
+    cols = (np.arange(width) - bw) / aw
+    h, w = cam.shape
+    by_rows = np.stack([np.interp(rows, np.arange(h), cam[:, j]) for j in range(w)], 1)
+    return np.stack([np.interp(cols, np.arange(w), r) for r in by_rows])   # (H, W)
 
 
 def grad_cam(model, image, class_index=None, layer=None, class_names=None, save=None):

@@ -40,7 +40,7 @@ def one_numba_thread():
     numba.set_num_threads(threads)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mnist():
     """(x_train, y_train), (x_test, y_test): float32 (N, 28, 28, 1) in [0, 1], int labels."""
     from minicnn.datasets import mnist as mnist_data
@@ -49,8 +49,8 @@ def mnist():
     return (scale(x_train[:12000]), y_train[:12000]), (scale(x_test[:500]), y_test[:500])
 
 
-@pytest.fixture(scope="session")
-def digit_model(mnist):
+@pytest.fixture(scope="package")
+def digit_model(mnist, one_numba_thread):
     """Conv 8 - pool - conv 16 - pool - dense 10: 300 Adam steps on real digits (~96 %)."""
     (x, y), _ = mnist
     minicnn.set_random_seed(0)
