@@ -12,7 +12,7 @@ devices or the JAX ones. ``MINICNN_REFERENCE`` picks:
 MINICNN_REFERENCE      devices this process compares with
 =====================  ===============================================
 unset / ``tf``         tf-cpu, and tf-gpu when TensorFlow sees a GPU
-``jax``                jax-gpu (Keras 3 on JAX, for GPU machines
+``jax`` / ``jax-gpu``  jax-gpu (Keras 3 on JAX, for GPU machines
                        that have JAX with CUDA but no TensorFlow)
 ``jax-cpu``            jax-cpu as well: runs the JAX code path on a
                        machine without a GPU
@@ -119,6 +119,8 @@ def availability(device):
     framework = "tf" if device.startswith("tf") else "jax"
     if which == "none":
         return False, "neither tensorflow nor jax is installed (pip install -e '.[test]')"
+    if framework == which and not _installed("tensorflow" if which == "tf" else "jax"):
+        return False, f"MINICNN_REFERENCE asks for {which} but it is not installed"
     if framework != which:
         if framework == "jax":
             if not _installed("jax"):

@@ -5,7 +5,8 @@ fixture parametrized over ``tf-cpu``, ``tf-gpu`` and ``jax-gpu``. A device
 this machine lacks shows as skipped with the reason, never as an empty pass.
 
     pytest tests/parity                              # TensorFlow: CPU, and GPU if visible
-    MINICNN_REFERENCE=jax pytest tests/parity        # Keras 3 on JAX on a GPU (own process)
+    pytest tests/parity -m gpu                       # only the GPU parametrization
+    MINICNN_REFERENCE=jax pytest tests/parity -m gpu # Keras 3 on JAX on a GPU (own process)
 
 The tolerance table is ``minicnn.parity.compare.TOLERANCES`` (one table, each
 number with its line of shared/KERAS_SEMANTICS.md); the report
