@@ -24,12 +24,12 @@ import numpy as np
 
 import minicnn
 from minicnn import viz
+from minicnn.models import EMOTIONS
 from minicnn.layers import Conv2D
 from minicnn.viz.formulas import formula_lines
 
 from . import _common
 
-EMOTIONS = ["anger", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 
 def parse_args(argv):

@@ -75,6 +75,11 @@ def last_conv_index(model):
                      f"{[layer.name for layer in model.layers]}")
 
 
+def dims(shape):
+    """"26x26x32" for a shape (batch axis first, left out)."""
+    return "x".join(str(d) for d in shape[1:])
+
+
 def normalize(a):
     """Stretch ``a`` linearly to [0, 1]; a constant array becomes all zeros."""
     a = np.asarray(a, dtype=np.float64)

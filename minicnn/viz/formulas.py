@@ -13,10 +13,7 @@ import numpy as np
 from ..kernels.geometry import conv_geometry, effective_size
 from ..layers import BatchNormalization, Conv2D, Dense, Flatten
 from ..layers.pooling import _Pooling2D
-
-
-def _dims(shape):
-    return "x".join(str(d) for d in shape[1:])
+from ._display import dims
 
 
 def size_formula(n, f, s, before, after):
@@ -67,12 +64,12 @@ def formula_lines(model):
     """Lines of text: every layer with its output-size and parameter formulas."""
     if not model.built:
         return [f'Model "{model.name}" is not built: give it an Input first']
-    lines = [f'Model "{model.name}": input {_dims(model.input_shape)}']
+    lines = [f'Model "{model.name}": input {dims(model.input_shape)}']
     shape = model.input_shape
     for layer in model.layers:
         out = layer.output_shape
         size = int(np.prod(out[1:]))
-        lines.append(f"{layer.name} ({type(layer).__name__})  in {_dims(shape)}")
+        lines.append(f"{layer.name} ({type(layer).__name__})  in {dims(shape)}")
         if isinstance(layer, Conv2D):
             how = _window_output(layer, shape, layer.kernel_size, layer.strides,
                                  layer.dilation_rate)
@@ -86,7 +83,7 @@ def formula_lines(model):
             how = f"units = {layer.units}"
         else:
             how = "same shape as the input"
-        lines.append(f"  output: {how} -> {_dims(out)} = {size:,} activations")
+        lines.append(f"  output: {how} -> {dims(out)} = {size:,} activations")
         lines.append(f"  params: {_params_line(layer, shape)}")
         shape = out
     total = model.count_params()

@@ -160,6 +160,10 @@ def grad_cam(model, image, class_index=None, layer=None, class_names=None, save=
     axes[1].imshow(result.heatmap, cmap="jet", vmin=0, vmax=1, interpolation="nearest")
     axes[1].set_title(f"Grad-CAM on {result.layer.name} ({h}x{w})", fontsize=9)
     axes[1].set_axis_off()
+    if result.heatmap.max() == 0:          # the weighted sum is negative everywhere
+        axes[1].text(w / 2 - 0.5, h / 2 - 0.5, "all zero: no place\nraises this score\n"
+                     "(the ReLU removed\nevery negative sum)", ha="center", va="center",
+                     color="white", fontsize=10)
     gray = picture.mean(axis=-1)
     axes[2].imshow(normalize(gray), cmap="gray", interpolation="nearest")
     axes[2].imshow(result.upsampled, cmap="jet", alpha=0.45, vmin=0, vmax=1,
@@ -202,7 +206,10 @@ def maximize_filters(model, layer, filters=16, size=None, steps=40, step_size=0.
         g = g / (sqrt(mean(g^2)) + 1e-5) # L2-normalized: steps of equal size
         x = x + step_size * g
 
-    All filters run at once as one batch (the samples do not interact).
+    All filters run at once as one batch (the samples do not interact). A
+    ReLU filter that is zero everywhere on the start image has no gradient;
+    it climbs its pre-activation until it fires (``backward(from_logits=True)``
+    takes dy with respect to the pre-activation).
     ``filters``: a count (the first n) or a list of indices. ``size``: an int
     or (H, W), default the model's input size. Returns a ``FilterPatterns``.
     """
@@ -229,7 +236,15 @@ def maximize_filters(model, layer, filters=16, size=None, steps=40, step_size=0.
             break
         dy = np.zeros_like(a)
         dy[k, :, :, filters] = 1.0 / (a.shape[1] * a.shape[2])   # d(mean)/d(a)
-        for layer_ in reversed(stack):
+        top, below = stack[-1], stack                          # top: target or its copy
+        if getattr(top, "activation", None) == "relu":
+            # A filter silent everywhere has an all-zero ReLU gradient and could
+            # never start: for it, climb the pre-activation z instead (dL/dz = dy).
+            silent = history[-1] <= 0                            # (n,)
+            dy[~silent] *= a[~silent] > 0                        # through the ReLU
+            dy = top.backward(dy, from_logits=True)              # dy is dL/dz
+            below = stack[:-1]
+        for layer_ in reversed(below):
             dy = layer_.backward(dy)                             # ends as (n, H, W, C)
         rms = np.sqrt((dy ** 2).mean(axis=(1, 2, 3), keepdims=True))   # (n, 1, 1, 1)
         x = x + step_size * dy / (rms + 1e-5)

@@ -3,11 +3,7 @@ import numpy as np
 
 from ..layers import Conv2D
 from ..layers.pooling import _Pooling2D
-from ._display import as_batch, finish, new_figure, normalize, resolve_layer, tile
-
-
-def _fmt(shape):
-    return "x".join(str(d) for d in shape)
+from ._display import as_batch, dims, finish, new_figure, normalize, resolve_layer, tile
 
 
 def plot_activations(model, image, layers=None, per_row=16, save=None):
@@ -35,7 +31,7 @@ def plot_activations(model, image, layers=None, per_row=16, save=None):
                              f"maps (N, H, W, C)")
         channels = maps[0].transpose(2, 0, 1)               # (H, W, C) -> (C, H, W)
         grids.append(tile([normalize(c) for c in channels], per_row))
-        titles.append(f"{layer.name} ({type(layer).__name__}): output {_fmt(maps.shape[1:])}"
+        titles.append(f"{layer.name} ({type(layer).__name__}): output {dims(maps.shape)}"
                       f" = {maps[0].size:,} activations")
     # Every grid spans the full width; its height follows its aspect ratio.
     ratios = [g.shape[0] / g.shape[1] for g in grids]

@@ -101,6 +101,8 @@ def test_filter_patterns_raise_the_activation_step_after_step(digit_model):
     rising = np.diff(result.activations[:, alive], axis=0) > 0          # (40, alive)
     assert rising.mean() >= 0.95                                         # step after step
     assert (result.activations[-1, alive] > 3 * result.activations[0, alive]).all()
+    silent = ~alive                                  # no gradient through their ReLU at first:
+    assert (result.activations[-1, silent] > 0).all()   # they climb the pre-activation until they fire
     # the numbers recorded are the layer's real mean activations for the patterns
     outputs = digit_model.layer_outputs(result.patterns)
     final = outputs[2][1][np.arange(8), :, :, result.filters].mean(axis=(1, 2))
@@ -137,3 +139,14 @@ def test_heat_map_cells_sit_on_their_receptive_field_centres(digit_model):
                                  layers.Conv2D(1, 3, strides=2, padding="same")])
     # 12x12 padded, 'same' stride 2 pads (0, 1): centre = 2u - 0 + 1 - 2 = 2u - 1
     assert viz.gradients.receptive_field_centres(padded, 1) == [(2.0, -1.0)] * 2
+
+
+def test_a_silent_filter_climbs_until_it_fires():
+    minicnn.set_random_seed(0)
+    model = minicnn.Sequential([layers.Input((12, 12, 1)), layers.Conv2D(2, 3, activation="relu")])
+    kernel, bias = model.layers[0].get_weights()
+    model.layers[0].set_weights([kernel, np.array([-3.0, 0.0], np.float32)])   # filter 0: off
+    result = viz.maximize_filters(model, 0, filters=2, steps=40)
+    assert result.activations[0, 0] == 0                      # silent on the start image
+    assert result.activations[-1, 0] > result.activations[-5, 0] > 0   # fires, and rises
+    assert (np.diff(result.activations[:, 1]) > 0).all()      # the other rose every step
