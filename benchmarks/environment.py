@@ -34,7 +34,10 @@ def numba_info():
     except ValueError:
         layer = "not started yet"
     return {"version": numba.__version__, "num_threads": numba.get_num_threads(),
-            "threading_layer": layer}
+            "threading_layer": layer,
+            # both change how idle worker threads wait, which matters on a busy machine
+            "env": {k: os.environ.get(k) for k in ("NUMBA_THREADING_LAYER", "NUMBA_NUM_THREADS",
+                                                   "OMP_WAIT_POLICY", "OMP_NUM_THREADS")}}
 
 
 def minicnn_info():
@@ -58,12 +61,26 @@ def tensorflow_info(tf, keras_jit_compile=None):
             "keras_fit_jit_compile": keras_jit_compile, "gpus": gpus}
 
 
+def engine_revision():
+    """The git commit of the checkout and whether minicnn/ has uncommitted edits."""
+    import subprocess
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "minicnn"], cwd=repo,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "minicnn_modified": None}
+    return {"commit": head or None, "minicnn_modified": bool(dirty)}
+
+
 def describe(tf=None, keras_jit_compile=None):
     info = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                         "platform": platform.platform(), "python": platform.python_version()},
             "numpy": __import__("numpy").__version__,
-            "blas": blas_info(), "minicnn": minicnn_info()}
+            "blas": blas_info(), "minicnn": minicnn_info(), "revision": engine_revision()}
     try:
         info["load_average"] = os.getloadavg()
     except OSError:

@@ -54,9 +54,16 @@ def _env_lines(env):
         lines.append(f"- load average at the start (other jobs share the machine): "
                      f"{', '.join(f'{v:.1f}' for v in env['load_average'])}")
     mc = env["minicnn"]
+    rev = env.get("revision")
+    if rev:
+        lines.append(f"- checkout {rev['commit']}" + (" with uncommitted changes under minicnn/"
+                                                      if rev["minicnn_modified"] else ""))
     lines.append(f"- minicnn {mc['version']}, backend {mc['backend']}: Numba {mc['numba']['version']} "
                  f"with {mc['numba']['num_threads']} threads ({mc['numba']['threading_layer']} "
-                 f"layer); BLAS limited to {mc['blas_threads_in_fit']} thread(s) inside `fit`")
+                 f"layer); BLAS limited to {mc['blas_threads_in_fit']} thread(s) inside `fit`; "
+                 f"thread environment: " + (", ".join(f"{k}={v}" for k, v in
+                                                    mc["numba"].get("env", {}).items() if v)
+                                            or "none set"))
     blas = "; ".join(f"{p['internal_api']} {p.get('version') or ''} ({p['prefix']}): "
                      f"{p['num_threads']} threads" for p in env["blas"])
     lines.append(f"- thread pools seen by threadpoolctl (defaults): {blas}")

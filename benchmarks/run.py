@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick          # < 2 min, fewer and shorter samples
     python benchmarks/run.py --only training --only memory
     python -m benchmarks --quick --out /tmp/bench
+    python benchmarks/run.py --render benchmarks/results   # redraw from results.json
 
 A full run without ``--only`` writes ``benchmarks/results/`` (committed);
 anything else writes ``runs/benchmarks/`` unless ``--out`` says otherwise.
@@ -61,7 +62,17 @@ def main(argv=None):
                         help="Numba threads and TF intra-op threads (default: all cores)")
     parser.add_argument("--tf-inter-op", type=int, default=0,
                         help="TF inter-op threads (default 0: TensorFlow chooses)")
+    parser.add_argument("--render", metavar="DIR",
+                        help="measure nothing: rewrite results.md and the charts from "
+                             "DIR/results.json")
     args = parser.parse_args(argv)
+    if args.render:
+        import json
+        with open(os.path.join(args.render, "results.json")) as f:
+            results = json.load(f)
+        report.write(results, args.render)
+        print(report.markdown(results))
+        return 0
     mode = "tiny" if args.tiny else "quick" if args.quick else "full"
     cfg = config.MODES[mode]
     names = args.only or list(SECTIONS)

@@ -36,7 +36,7 @@ def cases(ctx):
             found.setdefault(key, {"kind": kind, "layer": layer, "config": config,
                                    "shape": shape, "models": []})
             found[key]["models"].append(name)
-    out = list(found.values())
+    out = list(found.values())[:ctx.cfg["layers"].get("max_cases")]
     if ctx.cfg["layers"].get("extra_batchnorm", True):
         # none of the zoo nets has one; measure it at the first conv output of the MNIST net
         bn = mlayers.BatchNormalization()

@@ -48,6 +48,7 @@ def plot(r, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, points, key, label in ((axes[0], r["by_batch"], "batch", "batch size (28x28 images)"),
                                    (axes[1], r["by_size"], "size", "image side (pixels)")):
@@ -55,6 +56,8 @@ def plot(r, path):
         ax.plot(xs, [p["minicnn_ips"] for p in points], "o-", label="minicnn")
         ax.plot(xs, [p["tensorflow_ips"] for p in points], "s-", label="TensorFlow")
         ax.set_xscale("log", base=2)
+        ax.set_xticks(xs, [str(v) for v in xs])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_yscale("log")
         ax.set_xlabel(label)
         ax.set_ylabel("training images / s")
