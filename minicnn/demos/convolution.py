@@ -176,7 +176,8 @@ def parse_args(argv):
                    help="use MNIST test image INDEX (28x28, scaled to [0, 1]) as the input")
     p.add_argument("--out", metavar="DIR", help="also draw the steps as PNG files in DIR")
     p.add_argument("--windows", type=int, default=None, metavar="N",
-                   help="print at most N windows per convolution (default: all for 6x6, 3 for a digit)")
+                   help="print at most N windows per convolution "
+                        "(default: all for 6x6, 3 for a digit)")
     return p.parse_args(argv)
 
 

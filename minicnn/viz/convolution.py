@@ -106,7 +106,8 @@ def plot_convolution_steps(x, kernel, stride=1, padding="valid", positions=None,
                                        linewidth=1.5))
         _draw_grid(row[1], kernel, "kernel", cmap="RdBu_r", vmin=-np.abs(kernel).max(),
                    vmax=np.abs(kernel).max())
-        _draw_grid(row[2], product, f"window * kernel, sum = {_short(product.sum())}", cmap="RdBu_r",
+        _draw_grid(row[2], product, f"window * kernel, sum = {_short(product.sum())}",
+                   cmap="RdBu_r",
                    vmin=-np.abs(product).max() - 1e-9, vmax=np.abs(product).max() + 1e-9,
                    numbers=fh * fw <= 49)
         _draw_grid(row[3], steps.output, f"output {oh}x{ow}, cell ({i}, {j})", cmap="RdBu_r",

@@ -102,7 +102,7 @@ def test_filter_patterns_raise_the_activation_step_after_step(digit_model):
     assert rising.mean() >= 0.95                                         # step after step
     assert (result.activations[-1, alive] > 3 * result.activations[0, alive]).all()
     silent = ~alive                                  # no gradient through their ReLU at first:
-    assert (result.activations[-1, silent] > 0).all()   # they climb the pre-activation until they fire
+    assert (result.activations[-1, silent] > 0).all()   # they climb z until they fire
     # the numbers recorded are the layer's real mean activations for the patterns
     outputs = digit_model.layer_outputs(result.patterns)
     final = outputs[2][1][np.arange(8), :, :, result.filters].mean(axis=(1, 2))

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import matplotlib.image
-import numpy as np
 import pytest
 
 import minicnn

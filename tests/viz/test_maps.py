@@ -44,7 +44,8 @@ def test_plot_activations_shows_every_conv_and_pool_layer(digit_model, mnist):
 def test_plot_activations_chosen_layers_and_save(digit_model, mnist, tmp_path):
     _, (x_test, _) = mnist
     path = tmp_path / "sub" / "act.png"
-    fig = viz.plot_activations(digit_model, x_test[1, :, :, 0], layers=["conv_b"], per_row=4, save=path)
+    fig = viz.plot_activations(digit_model, x_test[1, :, :, 0], layers=["conv_b"], per_row=4,
+                               save=path)
     assert len(fig.axes) == 1
     assert fig.axes[0].images[0].get_array().shape == (4 * 12 - 1, 4 * 12 - 1)
     assert path.stat().st_size > 1000
