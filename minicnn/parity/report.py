@@ -65,7 +65,8 @@ def _cell(worst):
 
 def run(devices, groups, quick, stream=print):
     """Print the table for ``devices`` and ``groups``; return the number of failed rows."""
-    stream("| group | case | device | output abs / rel | dx abs / rel | weights abs / rel | result |")
+    stream("| group | case | device | output abs / rel | dx abs / rel | weights abs / rel "
+           "| result |")
     stream("|---|---|---|---|---|---|---|")
     failures, summary = 0, {}
     for device in devices:

@@ -248,7 +248,8 @@ def test_whole_network_gradients_finite_differences(build, loss, data):
     model.compile(optimizer="sgd", loss=loss)
     x = rng.standard_normal((3, *model.input_shape[1:]))
     classes = model.output_shape[-1]
-    y = rng.integers(0, classes, 3) if loss.startswith("sparse") else rng.standard_normal((3, classes))
+    sparse = loss.startswith("sparse")
+    y = rng.integers(0, classes, 3) if sparse else rng.standard_normal((3, classes))
     training = data.draw(st.booleans(), "training")
     outputs = model.layer_outputs(x)
     for i, layer in enumerate(model.layers):
