@@ -98,26 +98,24 @@ def _minicnn_fns(ml, x, dy):
 
 
 def _sampler(fn, target_s, backend):
-    """A sample function: seconds per call of fn, on the given minicnn backend."""
-    def sample():
+    """A sample function: seconds per call of fn, on the given minicnn backend.
+
+    The backend in force before is put back after every sample, so the run
+    leaves minicnn's global setting as it found it.
+    """
+    def timed(calls):
+        before = minicnn.backend.backend()
         minicnn.set_backend(backend)
         try:
             if backend == "numba":
                 with minicnn.backend.compute_threads():
-                    return time_calls(fn, sample.calls)
-            return time_calls(fn, sample.calls)
+                    return calls(fn)
+            return calls(fn)
         finally:
-            minicnn.set_backend("numba")
-    minicnn.set_backend(backend)
-    try:
-        if backend == "numba":
-            with minicnn.backend.compute_threads():
-                sample.calls = calls_for(fn, target_s)
-        else:
-            sample.calls = calls_for(fn, target_s)
-    finally:
-        minicnn.set_backend("numba")
-    return sample
+            minicnn.set_backend(before)
+
+    n_calls = timed(lambda f: calls_for(f, target_s))
+    return lambda: timed(lambda f: time_calls(f, n_calls))
 
 
 def measure_case(ctx, case, cfg):
