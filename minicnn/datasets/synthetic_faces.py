@@ -26,10 +26,16 @@ Every face is different: face shape and size, skin and hair tone, eye
 spacing and size, brow and mouth geometry, pose (rotation, shift, scale), a
 lighting gradient, blur, sensor noise and, sometimes, an occluding rectangle
 or bar. Each expression has a random intensity, some weak, and every face has
-small "resting" asymmetries in brows and mouth, so classes overlap: a linear
-classifier on raw pixels stays near 50 % while a small CNN reaches about 90 %.
+small "resting" asymmetries in brows and mouth, so classes overlap. Measured
+on 20,000 training / 4,000 test faces (seed 0): a linear classifier on raw
+pixels reaches 45 % (``linear_baseline_accuracy``, ridge; softmax regression
+46 %), while the emotion net (Conv 5x5x32 - pool - Conv 3x3x64 - pool -
+Dense 256 - Dropout 0.5 - Dense 7, Adam 1e-3, batch 128) reaches 90 % after
+6 epochs and 94 % after 12. Neutral faces are the hardest class: a weak
+expression and a resting face look alike.
 
-Everything is vectorised NumPy. A face is drawn in its own coordinates
+Everything is vectorised NumPy (chunks of faces are rendered in threads;
+20,000 faces take a few seconds on two cores). A face is drawn in its own coordinates
 (u, v) - pixels of an upright face centred at the origin, v pointing down -
 and every shape is a soft-edged mask painted over the image (anti-aliased by
 a one-pixel ramp). The same seed gives the same bytes.
@@ -71,7 +77,8 @@ RECIPE_TABLE = np.array([[RECIPES[name].get(cue, 0.0) for cue in CUES]
 # difficulty knobs (see linear_baseline_accuracy to measure their effect)
 MIN_INTENSITY = 0.55       # expression strength is drawn from [MIN_INTENSITY, 1]
 OCCLUSION_PROB = 0.2       # fraction of faces with an occluding rectangle or bar
-CHUNK = 500                # faces rendered at once (bounds memory, not results)
+CHUNK = 128                # faces rendered at once; each chunk has its own noise stream,
+                           # so changing this changes the noise (and the bytes)
 
 
 # ---------------------------------------------------------------------------
@@ -353,14 +360,15 @@ def _gaussian_blur(img, sigma):
 # ---------------------------------------------------------------------------
 # difficulty check: how far does a linear classifier get?
 # ---------------------------------------------------------------------------
-def linear_baseline_accuracy(x_train, y_train, x_test, y_test, l2=10.0):
+def linear_baseline_accuracy(x_train, y_train, x_test, y_test, l2=1000.0):
     """Test accuracy of a ridge-regression one-vs-all classifier on raw pixels.
 
     Pixels are standardised with the training mean and standard deviation,
     a bias column is added, and W solves (X^T X + l2 I) W = X^T Y for one-hot
     targets Y; the predicted class is the argmax of X W. This is the
     closed-form cousin of logistic regression and a quick measure of how
-    linearly separable the classes are.
+    linearly separable the classes are. The default ``l2`` was the best of
+    1, 10, ..., 10^4 on 20,000 synthetic faces (45 % test accuracy).
     """
     def features(x, mean, std):
         flat = x.reshape(len(x), -1).astype(np.float64)        # (N, 48, 48) -> (N, 2304)
