@@ -148,7 +148,6 @@ class TrainingMixin:
     def evaluate(self, x, y, batch_size=32, verbose=1, return_dict=False):
         """Mean loss (with regularization) and metrics over the data, no training."""
         x, y = self._prepare_xy(x, y)
-        totals = {}
         with backend.compute_threads():
             return self._evaluate(x, y, batch_size, verbose, return_dict)
 
