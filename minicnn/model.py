@@ -11,8 +11,7 @@ weights. ``fit`` adds batching, shuffling, metrics, callbacks and a progress bar
 """
 import numpy as np
 
-from . import backend, checks, losses, metrics, optimizers
-from .callbacks import History
+from . import backend, checks, losses, metrics as metrics_module, optimizers
 from .layers import InputLayer, Layer, serialize
 from .layers.base import unique_name
 from .summary import summary_lines
@@ -181,7 +180,7 @@ class Sequential(TrainingMixin):
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
-        self.metrics = [globals()["metrics"].resolve(m, self.loss) for m in (metrics or [])]
+        self.metrics = [metrics_module.resolve(m, self.loss) for m in (metrics or [])]
 
     def _fused_logits(self):
         """The last layer's logits when the loss can use them (softmax + cross-entropy)."""

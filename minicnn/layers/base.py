@@ -67,6 +67,13 @@ def normalize_padding(padding, owner, allow_explicit=True):
     return tuple(tuple(int(v) for v in p) for p in pairs)
 
 
+def _options_module(option):
+    """"kernel_initializer" -> minicnn.initializers, "..._regularizer" -> regularizers, ..."""
+    from .. import constraints, initializers, regularizers
+    return {"initializer": initializers, "regularizer": regularizers,
+            "constraint": constraints}[option.rsplit("_", 1)[1]]
+
+
 class Layer:
     """Base class: naming, weights bookkeeping, input checks, config."""
 
@@ -84,6 +91,17 @@ class Layer:
         self._declared_input_shape = None if input_shape is None else (None, *input_shape)
 
     # -- weights ---------------------------------------------------------------
+    def set_weight_options(self, **options):
+        """Store ``kernel_initializer=...``-style arguments, resolved to objects."""
+        self._weight_options = list(options)
+        for option, value in options.items():
+            setattr(self, option, _options_module(option).get(value))
+
+    def weight_options_config(self):
+        """The ``*_initializer / *_regularizer / *_constraint`` entries of get_config."""
+        return {option: _options_module(option).serialize(getattr(self, option))
+                for option in getattr(self, "_weight_options", [])}
+
     def add_weight(self, key, shape, initializer, regularizer=None, constraint=None):
         from .. import initializers
         value = np.asarray(initializers.get(initializer)(shape, dtype=self.dtype.name),
@@ -182,6 +200,7 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
         if self._declared_input_shape is not None:
             config["input_shape"] = list(self._declared_input_shape[1:])
+        config.update(self.weight_options_config())
         return config
 
     @classmethod

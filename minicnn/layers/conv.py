@@ -17,7 +17,7 @@ Like Keras this is a cross-correlation: the kernel is not flipped.
 """
 import numpy as np
 
-from .. import activations, initializers, kernels, regularizers, constraints
+from .. import activations, kernels
 from ..kernels.geometry import conv_geometry
 from .activation import ActivationMixin
 from .base import Layer, as_pair, normalize_padding
@@ -44,12 +44,10 @@ class Conv2D(ActivationMixin, Layer):
         self.padding = normalize_padding(padding, owner)
         self.activation = activations.get(activation, owner)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self.set_weight_options(kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint)
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -128,10 +126,4 @@ class Conv2D(ActivationMixin, Layer):
                 "padding": self.padding if isinstance(self.padding, str)
                 else [list(p) for p in self.padding],
                 "dilation_rate": list(self.dilation_rate), "activation": self.activation,
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "use_bias": self.use_bias}

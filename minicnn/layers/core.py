@@ -1,7 +1,7 @@
 """Dense, Flatten, Dropout, ZeroPadding2D and the Input declaration."""
 import numpy as np
 
-from .. import activations, backend, constraints, initializers, kernels, regularizers
+from .. import activations, backend, kernels
 from .activation import ActivationMixin
 from .base import Layer, normalize_padding
 
@@ -47,12 +47,10 @@ class Dense(ActivationMixin, Layer):
         self.units = int(units)
         self.activation = activations.get(activation, owner)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self.set_weight_options(kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint)
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -94,13 +92,7 @@ class Dense(ActivationMixin, Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "use_bias": self.use_bias}
 
 
 class Flatten(Layer):
