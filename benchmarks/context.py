@@ -18,6 +18,10 @@ class Context:
         self.tf_inter_op = tf_inter_op
         self._tf = None
         self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        # minicnn before Numba's thread pool starts: its import sets the OpenMP
+        # wait policy, which the pool reads once (started first, the 2026-11-29
+        # 09:07 run measured minicnn training 7x slower beside TensorFlow).
+        import minicnn  # noqa: F401
         import numba
         numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
 

@@ -10,6 +10,8 @@ minicnn keeps three pieces of global state, all here so they are easy to find:
 """
 import contextlib
 import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -19,8 +21,24 @@ import numpy as np
 # cores: training 5-10x slower). Sleeping threads cost nothing measurable on a
 # quiet machine (4,069-4,364 vs 3,946-4,129 img/s, Keras MNIST convnet), so
 # minicnn asks for them unless the user already chose. The OpenMP runtime reads
-# this when the first parallel kernel runs, which is after this import.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# this once, when Numba starts its thread pool: minicnn must be imported before
+# anything runs a parallel Numba function (the benchmarks measured training 7x
+# slower beside TensorFlow when Numba's pool had started first).
+def _ask_for_sleeping_threads():
+    if "OMP_WAIT_POLICY" in os.environ:
+        return                                   # the user's choice stands
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if (parallel is not None and getattr(parallel, "_is_initialized", False)
+            and parallel.threading_layer() == "omp"):
+        warnings.warn(
+            "Numba's OpenMP thread pool started before minicnn was imported, so "
+            "OMP_WAIT_POLICY=PASSIVE cannot take effect and training may be several "
+            "times slower on a busy machine. Import minicnn first, or set "
+            "OMP_WAIT_POLICY=PASSIVE in the environment.", RuntimeWarning, stacklevel=3)
+
+
+_ask_for_sleeping_threads()
 
 _FLOATX = "float32"
 _VALID_FLOATX = ("float32", "float64")

@@ -1,4 +1,10 @@
-"""Every Numba kernel against its NumPy twin, on random shapes and geometries."""
+"""Every Numba kernel against its NumPy twin, on random shapes and geometries.
+
+Each loop kernel is compiled twice (parallel and serial, see
+``jit.parallel_loops``); the property tests draw which copy runs.
+"""
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -21,10 +27,25 @@ def window_case(draw, dilated=True):
     return x, (kh, kw, sh, sw, dh, dw, pads)
 
 
+@contextlib.contextmanager
+def loops_on(parallel):
+    """Force the parallel (True) or the serial (False) copy of every loop kernel."""
+    before = jit.SERIAL_BELOW
+    jit.SERIAL_BELOW = 0 if parallel else 2**62
+    try:
+        yield
+    finally:
+        jit.SERIAL_BELOW = before
+
+
 @settings(max_examples=40, deadline=None)
-@given(window_case())
-def test_im2col_and_col2im_match_reference(case):
-    x, geo = case
+@given(window_case(), st.booleans())
+def test_im2col_and_col2im_match_reference(case, parallel):
+    with loops_on(parallel):
+        _check_im2col_and_col2im(*case)
+
+
+def _check_im2col_and_col2im(x, geo):
     cols = jit.im2col(x, *geo)
     np.testing.assert_array_equal(cols, reference.im2col(x, *geo))
     assert cols.dtype == x.dtype
@@ -34,9 +55,14 @@ def test_im2col_and_col2im_match_reference(case):
 
 
 @settings(max_examples=40, deadline=None)
-@given(window_case(dilated=False))
-def test_pooling_kernels_match_reference(case):
-    x, (ph, pw, sh, sw, _, _, pads) = case
+@given(window_case(dilated=False), st.booleans())
+def test_pooling_kernels_match_reference(case, parallel):
+    with loops_on(parallel):
+        _check_pooling(*case)
+
+
+def _check_pooling(x, geometry):
+    ph, pw, sh, sw, _, _, pads = geometry
     # padding can not exceed the window, or a window would see padding only
     pads = (min(pads[0], ph - 1), min(pads[1], ph - 1), min(pads[2], pw - 1), min(pads[3], pw - 1))
     if x.shape[1] + pads[0] + pads[1] < ph or x.shape[2] + pads[2] + pads[3] < pw:
@@ -107,7 +133,13 @@ def test_same_padding_follows_tensorflow(n, k, s, d, expected):
     assert same_padding(n, k, s, d) == expected
 
 
-def test_bias_relu_and_relu_backward_match_reference():
+@pytest.mark.parametrize("parallel", [True, False])
+def test_bias_relu_and_relu_backward_match_reference(parallel):
+    with loops_on(parallel):
+        _check_relu()
+
+
+def _check_relu():
     rng = np.random.default_rng(3)
     z = rng.standard_normal((50, 7)).astype(np.float32)
     b = rng.standard_normal(7).astype(np.float32)
@@ -115,3 +147,20 @@ def test_bias_relu_and_relu_backward_match_reference():
     np.testing.assert_array_equal(y1, y2)
     dy = rng.standard_normal(z.shape).astype(np.float32)
     np.testing.assert_array_equal(jit.relu_backward(dy, y1), reference.relu_backward(dy, y2))
+
+
+def test_serial_and_parallel_copies_agree_at_training_size():
+    """A real batch (64 MNIST images, 3x3 conv then 2x2 pool) takes the parallel path."""
+    x = np.random.default_rng(4).standard_normal((64, 28, 28, 32)).astype(np.float32)
+    geo = (3, 3, 1, 1, 1, 1, (1, 1, 1, 1))
+    assert x.size >= jit.SERIAL_BELOW
+    results = []
+    for parallel in (True, False):
+        with loops_on(parallel):
+            cols = jit.im2col(x, *geo)
+            y, arg = jit.maxpool_forward(x, 2, 2, 2, 2, (0, 0, 0, 0))
+            results.append((cols, y, arg, jit.col2im(cols, x.shape, *geo),
+                            jit.maxpool_backward(y, arg, x.shape, 2, 2, 2, 2, (0, 0, 0, 0))))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(results[0][0], reference.im2col(x, *geo))
