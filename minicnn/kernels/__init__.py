@@ -14,7 +14,7 @@ from . import reference
 from .geometry import conv_geometry, output_size, same_padding
 
 KERNELS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward",
-           "avgpool_forward", "avgpool_backward", "bias_relu", "relu_backward",
+           "avgpool_forward", "avgpool_backward", "bias_relu", "relu_backward", "column_sums",
            "matmul", "matmul_tn")
 _jit_module = None
 

@@ -160,8 +160,33 @@ def _maxpool_backward(dy, arg, dx, pw, sh, sw, pt, pl):
                     dx[b, ih, iw, ch] += dy[b, r, q, ch]
 
 
+@parallel_loops
+def _maxpool_backward_tiled(dy, arg, dx, ph, pw, pt, pl):
+    n, h, w, c = dx.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    for nr in prange(n * h):                   # one row of dx per task: written once, in order
+        b, ih = nr // h, nr % h
+        r, i = (ih + pt) // ph, (ih + pt) % ph
+        for iw in range(w):
+            q, j = (iw + pl) // pw, (iw + pl) % pw
+            if r >= oh or q >= ow:             # a cell that no window covers
+                for ch in range(c):
+                    dx[b, ih, iw, ch] = 0
+            else:
+                k = i * pw + j
+                for ch in range(c):            # contiguous channels: a vector loop
+                    dx[b, ih, iw, ch] = dy[b, r, q, ch] if arg[b, r, q, ch] == k else 0
+
+
 def maxpool_backward(dy, argmax, x_shape, ph, pw, sh, sw, pads):
     """Scatter dy (N, OH, OW, C) to the winning cells of dx (N, H, W, C)."""
+    if (sh, sw) == (ph, pw):
+        # Windows that tile the input (the usual 2x2, stride 2) never overlap:
+        # each cell of dx is either its window's winner or 0, so one pass
+        # writes dx with no zero-fill and no scattered adds.
+        dx = np.empty(x_shape, dtype=dy.dtype)
+        _maxpool_backward_tiled(np.ascontiguousarray(dy), argmax, dx, ph, pw, pads[0], pads[2])
+        return dx
     dx = np.zeros(x_shape, dtype=dy.dtype)
     _maxpool_backward(np.ascontiguousarray(dy), argmax, dx, pw, sh, sw, pads[0], pads[2])
     return dx
@@ -247,6 +272,32 @@ def relu_backward(dy, y):
     dz = np.empty_like(dy2)
     _relu_backward(dy2, np.ascontiguousarray(y).reshape(dy2.shape), dz)
     return dz.reshape(dy.shape)
+
+
+@parallel_loops
+def _column_sums(a, out, bands):
+    rows, f = a.shape
+    for t in prange(bands):                    # each core sums its own band of columns
+        lo, hi = t * f // bands, (t + 1) * f // bands
+        acc = np.zeros(hi - lo, a.dtype)       # a private accumulator: a vector loop
+        for r in range(rows):                  # rows in order, as NumPy adds them
+            row = a[r, lo:hi]
+            for k in range(hi - lo):
+                acc[k] += row[k]
+        out[lo:hi] = acc
+
+
+def column_sums(a):
+    """a (rows, F) -> (F,): the bias gradient; the same additions, in the same order,
+    as ``a.sum(axis=0)``, so the result is bit-identical."""
+    import numba
+    if a.shape[1] < 16:
+        # NumPy sums a single column pairwise; narrow bands would share cache lines
+        return a.sum(axis=0)
+    out = np.empty(a.shape[1], dtype=a.dtype)
+    bands = max(1, min(numba.get_num_threads(), a.shape[1] // 16))   # >= 16 floats each
+    _column_sums(np.ascontiguousarray(a), out, bands)
+    return out
 
 
 # -- matrix products split across the cores ------------------------------------------

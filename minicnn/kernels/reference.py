@@ -136,6 +136,11 @@ def bias_relu(z, b):
     return z
 
 
+def column_sums(a):
+    """a (rows, F) -> (F,): the sum of every column (the bias gradient)."""
+    return a.sum(axis=0)
+
+
 def relu_backward(dy, y):
     """dz = dy where the ReLU was open (y > 0), else 0."""
     return np.where(y > 0, dy, np.zeros((), dtype=dy.dtype))

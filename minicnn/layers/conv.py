@@ -110,7 +110,7 @@ class Conv2D(ActivationMixin, Layer):
         kernel = self.params["kernel"]
         self.grads["kernel"] = kernels.matmul_tn(cache["cols"], dz).reshape(kernel.shape)  # cols.T @ dz
         if self.use_bias:
-            self.grads["bias"] = dz.sum(axis=0)
+            self.grads["bias"] = kernels.column_sums(dz)       # dz.sum(axis=0)
         if not compute_dx:
             return None
         dcols = kernels.matmul(dz, kernel.reshape(-1, self.filters).T)  # (N*OH*OW, kh*kw*C)

@@ -84,7 +84,7 @@ class Dense(ActivationMixin, Layer):
         dz = self._activation_backward(dy.reshape(-1, self.units), from_logits)  # (rows, units)
         self.grads["kernel"] = kernels.matmul_tn(self._x2, dz)   # x.T @ dz: (in, units)
         if self.use_bias:
-            self.grads["bias"] = dz.sum(axis=0)
+            self.grads["bias"] = kernels.column_sums(dz)       # dz.sum(axis=0)
         if not compute_dx:
             return None
         dx = kernels.matmul(dz, self.params["kernel"].T)     # (rows, in)

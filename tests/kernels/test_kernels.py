@@ -164,3 +164,33 @@ def test_serial_and_parallel_copies_agree_at_training_size():
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(results[0][0], reference.im2col(x, *geo))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 80), st.sampled_from([np.float32, np.float64]),
+       st.booleans(), st.integers(0, 2**16))
+def test_column_sums_are_bit_identical_to_numpy(rows, f, dtype, parallel, seed):
+    a = np.random.default_rng(seed).standard_normal((rows, f)).astype(dtype)
+    with loops_on(parallel):
+        got = jit.column_sums(a)
+    assert got.dtype == a.dtype
+    np.testing.assert_array_equal(got, reference.column_sums(a))
+    np.testing.assert_array_equal(got, a.sum(axis=0))
+
+
+@pytest.mark.parametrize("shape, pool, pads", [
+    ((64, 26, 26, 32), 2, (0, 0, 0, 0)),     # exact tiling
+    ((3, 11, 11, 5), 2, (0, 0, 0, 0)),       # the last row and column belong to no window
+    ((2, 7, 9, 3), 3, (0, 2, 1, 2)),         # "same"-style padding, the bottom larger
+    ((2, 5, 5, 4), 2, (1, 0, 1, 0)),
+])
+def test_tiled_maxpool_backward_matches_reference(shape, pool, pads):
+    """stride == pool size takes the one-pass kernel; every cell is checked."""
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    args = (pool, pool, pool, pool, pads)
+    y, arg = jit.maxpool_forward(x, *args)
+    dy = np.random.default_rng(6).standard_normal(y.shape).astype(np.float32)
+    expected = reference.maxpool_backward(dy, reference.maxpool_forward(x, *args)[1], shape, *args)
+    for parallel in (True, False):
+        with loops_on(parallel):
+            np.testing.assert_array_equal(jit.maxpool_backward(dy, arg, shape, *args), expected)
