@@ -8,8 +8,7 @@ straight into one output buffer with no temporary copies.
 Compiled code is cached on disk (``cache=True``), so only the first run on a
 machine pays the compile time.
 """
-import types
-
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -18,28 +17,30 @@ JIT = dict(cache=True, nogil=True)
 # Waking the other cores for a parallel loop costs tens of microseconds (the
 # OpenMP threads sleep between kernels, see backend.py). Below this many array
 # elements the loop is done sooner on one core: batch-1 inference measured
-# 1.01 ms all parallel against 0.23 ms with this threshold (Keras MNIST
+# 1.01 ms all parallel against 0.30 ms with this threshold (Keras MNIST
 # convnet, 2 cores); 2**18 beat 2**16, 2**17 and 2**19 on the emotion net.
+# (A second, serial compilation of each kernel ran 0.23 ms but took the cold
+# start, compiling everything, from 7.6 s to 10.0 s.)
 SERIAL_BELOW = 1 << 18
 
 
 def parallel_loops(fn):
-    """Compile ``fn`` twice: its ``prange`` on every core, and as a plain loop.
-
-    The call runs the serial copy when the largest array argument has fewer
-    than ``SERIAL_BELOW`` elements. The copy gets its own name so that Numba's
-    on-disk cache keeps the two compilations apart.
-    """
-    serial = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
-                                fn.__defaults__, fn.__closure__)
-    serial.__qualname__ = fn.__qualname__ + "_serial"
-    on_all_cores, on_one_core = njit(parallel=True, **JIT)(fn), njit(**JIT)(serial)
+    """Compile ``fn`` with its ``prange`` spread over every core, and run it on
+    one thread when the largest array argument has fewer than ``SERIAL_BELOW``
+    elements (with one thread Numba runs the loop in place, waking nobody)."""
+    compiled = njit(parallel=True, **JIT)(fn)
 
     def run(*args):
         work = max(a.size for a in args if isinstance(a, np.ndarray))
-        return (on_one_core if work < SERIAL_BELOW else on_all_cores)(*args)
-    run.parallel, run.serial, run.__name__, run.__doc__ = (
-        on_all_cores, on_one_core, fn.__name__, fn.__doc__)
+        if work >= SERIAL_BELOW:
+            return compiled(*args)
+        threads = numba.get_num_threads()     # a per-thread setting in Numba
+        numba.set_num_threads(1)
+        try:
+            return compiled(*args)
+        finally:
+            numba.set_num_threads(threads)
+    run.compiled, run.__name__, run.__doc__ = compiled, fn.__name__, fn.__doc__
     return run
 
 
