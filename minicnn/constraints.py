@@ -19,6 +19,8 @@ vector": 0 for a Dense kernel ``(in, out)``, ``[0, 1, 2]`` for a Conv2D kernel
 """
 import numpy as np
 
+from minicnn.registry import Configurable, Registry
+
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm",
            "max_norm", "min_max_norm", "non_neg", "unit_norm",
            "get", "serialize", "deserialize"]
@@ -32,22 +34,11 @@ def _norms(w, axis):
     return np.sqrt(np.sum(np.square(w), axis=axis, keepdims=True))
 
 
-class Constraint:
+class Constraint(Configurable):
     """Base class: the identity. Subclasses write ``__call__(w) -> new w``."""
 
     def __call__(self, w):
         return w
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxNorm(Constraint):
@@ -123,37 +114,20 @@ _BY_NAME = {**{cls.__name__: cls for cls in (MaxNorm, MinMaxNorm, NonNeg, UnitNo
             "unit_norm": UnitNorm}
 
 
+_REGISTRY = Registry("constraint", Constraint, _BY_NAME)
+
+
 def serialize(constraint):
     """``{"class_name": "MaxNorm", "config": {...}}``, JSON-serializable."""
-    if constraint is None:
-        return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return _REGISTRY.serialize(constraint)
 
 
 def deserialize(config):
     """Rebuild a constraint from what ``serialize`` returned."""
-    return _lookup(config["class_name"]).from_config(config.get("config", {}))
+    return _REGISTRY.deserialize(config)
 
 
 def get(identifier):
     """A constraint from an instance, a class, a name ("max_norm"), a config
     dict or any callable ``f(w) -> new w``; ``None`` stays ``None``."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
-
-
-def _lookup(name):
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise ValueError(f"Unknown constraint {name!r}; valid names are "
-                         f"{sorted(_BY_NAME)}") from None
+    return _REGISTRY.get(identifier)

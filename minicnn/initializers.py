@@ -34,6 +34,7 @@ import math
 import numpy as np
 
 from minicnn import backend
+from minicnn.registry import Configurable, Registry
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal",
            "RandomUniform", "TruncatedNormal", "VarianceScaling", "GlorotUniform",
@@ -55,23 +56,12 @@ def compute_fans(shape):
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class; a subclass writes ``__call__`` and, if it has arguments,
     ``get_config``."""
 
     def __call__(self, shape, dtype=None):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Zeros(Initializer):
@@ -274,35 +264,20 @@ _SNAKE_NAMES = {"zeros": Zeros, "ones": Ones, "constant": Constant,
 _BY_NAME = {**{cls.__name__: cls for cls in _CLASSES}, **_SNAKE_NAMES}
 
 
+_REGISTRY = Registry("initializer", Initializer, _BY_NAME, listed=_SNAKE_NAMES)
+
+
 def serialize(initializer):
     """``{"class_name": "GlorotUniform", "config": {...}}``, JSON-serializable."""
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return _REGISTRY.serialize(initializer)
 
 
 def deserialize(config):
     """Rebuild an initializer from what ``serialize`` returned."""
-    return _lookup(config["class_name"]).from_config(config.get("config", {}))
+    return _REGISTRY.deserialize(config)
 
 
 def get(identifier):
     """An initializer from an instance, a class, a Keras name ("he_normal"),
     a config dict or any callable ``f(shape, dtype)``; ``None`` stays ``None``."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
-
-
-def _lookup(name):
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise ValueError(f"Unknown initializer {name!r}; valid names are "
-                         f"{sorted(_SNAKE_NAMES)}") from None
+    return _REGISTRY.get(identifier)

@@ -30,6 +30,8 @@ import math
 
 import numpy as np
 
+from minicnn.registry import Registry
+
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "Adadelta",
            "Adamax", "Nadam", "get", "serialize", "deserialize"]
 
@@ -510,32 +512,20 @@ _OPTIMIZERS = {cls.__name__.lower(): cls
                for cls in (SGD, RMSprop, Adam, Adagrad, Adadelta, Adamax, Nadam)}
 
 
+_REGISTRY = Registry("optimizer", Optimizer, _OPTIMIZERS,
+                     accepts=lambda o: isinstance(o, Optimizer), key=lambda n: str(n).lower())
+
+
 def serialize(optimizer):
     """``{"class_name": "Adam", "config": {...}}``, JSON-serializable."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return _REGISTRY.serialize(optimizer)
 
 
 def deserialize(config):
     """Rebuild an optimizer from what ``serialize`` returned."""
-    return _lookup(config["class_name"]).from_config(config.get("config", {}))
+    return _REGISTRY.deserialize(config)
 
 
 def get(identifier):
     """An optimizer from an instance, a class, a name ("adam") or a config dict."""
-    if identifier is None or isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
-
-
-def _lookup(name):
-    try:
-        return _OPTIMIZERS[str(name).lower()]
-    except KeyError:
-        raise ValueError(f"Unknown optimizer {name!r}; valid names are "
-                         f"{sorted(_OPTIMIZERS)}") from None
+    return _REGISTRY.get(identifier)

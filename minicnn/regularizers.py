@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from minicnn.registry import Configurable, Registry
+
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2",
            "get", "serialize", "deserialize"]
 
@@ -35,7 +37,7 @@ def _check_factor(owner, name, value):
     return float(value)
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: no penalty. Subclasses write ``__call__`` and ``gradient``."""
 
     def __call__(self, w):
@@ -43,17 +45,6 @@ class Regularizer:
 
     def gradient(self, w):
         return np.zeros_like(w)
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):
@@ -119,39 +110,23 @@ _BY_NAME = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2,
             "l1l2": L1L2}
 
 
+_REGISTRY = Registry("regularizer", Regularizer, _BY_NAME,
+                     accepts=lambda r: callable(r) and callable(getattr(r, "gradient", None)),
+                     hint=" (a custom regularizer needs __call__(w) and gradient(w))")
+
+
 def serialize(regularizer):
     """``{"class_name": "L2", "config": {"l2": 0.01}}``, JSON-serializable."""
-    if regularizer is None:
-        return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(config):
     """Rebuild a regularizer from what ``serialize`` returned."""
-    return _lookup(config["class_name"]).from_config(config.get("config", {}))
+    return _REGISTRY.deserialize(config)
 
 
 def get(identifier):
     """A regularizer from an instance, a class, a name ("l2") or a config dict;
     ``None`` stays ``None``. A custom object must have ``__call__(w)`` (the
     penalty) and ``gradient(w)``: minicnn has no autodiff to find the latter."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier) and callable(getattr(identifier, "gradient", None)):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r} "
-                     "(a custom regularizer needs __call__(w) and gradient(w))")
-
-
-def _lookup(name):
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise ValueError(f"Unknown regularizer {name!r}; valid names are "
-                         f"{sorted(_BY_NAME)}") from None
+    return _REGISTRY.get(identifier)
