@@ -64,14 +64,57 @@ def _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
                             cols[row, base + ch] = 0
 
 
-def im2col(x, kh, kw, sh, sw, dh, dw, pads):
-    """x (N, H, W, C) -> cols (N*OH*OW, kh*kw*C); see reference.im2col."""
+# With few channels (a gray or RGB image) the loop above copies only 1-3 values
+# per tap. Seen as (N, H, W*C), one row of pixels is one run of memory: without
+# dilation the kw taps of a kernel row are kw*C consecutive values, copied as
+# one run (2-3x faster for 1 channel; from 6 channels on the tap loop wins,
+# measured in benchmarks/NOTES.md).
+ROWS_BELOW_C = 4
+
+
+@parallel_loops
+def _im2col_rows(x, cols, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
+    n, h, wc = x.shape
+    w, span = wc // c, kw * c                  # span: one kernel row of a patch
+    for nr in prange(n * oh):                  # one output row of one image per task
+        b, r = nr // oh, nr % oh
+        for q in range(ow):
+            row = nr * ow + q
+            iw0 = q * sw - pl                  # input column of the window's first tap
+            whole = dw == 1 and iw0 >= 0 and iw0 + kw <= w
+            for i in range(kh):
+                ih = r * sh - pt + i * dh
+                base = i * span
+                if ih < 0 or ih >= h:          # a padded row of the window
+                    for t in range(span):
+                        cols[row, base + t] = 0
+                elif whole:                    # the kernel row lies inside: one run
+                    for t in range(span):
+                        cols[row, base + t] = x[b, ih, iw0 * c + t]
+                else:                          # tap by tap: C values at a time
+                    for j in range(kw):
+                        iw = iw0 + j * dw
+                        if 0 <= iw < w:
+                            for ch in range(c):
+                                cols[row, base + j * c + ch] = x[b, ih, iw * c + ch]
+                        else:                  # a padded cell
+                            for ch in range(c):
+                                cols[row, base + j * c + ch] = 0
+
+
+def im2col(x, kh, kw, sh, sw, dh, dw, pads, out=None):
+    """x (N, H, W, C) -> cols (N*OH*OW, kh*kw*C), written into ``out`` if given;
+    see reference.im2col."""
     from .geometry import output_size
     n, h, w, c = x.shape
     pt, pb, pl, pr = pads
     oh, ow = output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
-    cols = np.empty((n * oh * ow, kh * kw * c), dtype=x.dtype)
-    _im2col(np.ascontiguousarray(x), cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    cols = _output(out, (n * oh * ow, kh * kw * c), x.dtype)
+    x = np.ascontiguousarray(x)
+    if c < ROWS_BELOW_C:
+        _im2col_rows(x.reshape(n, h, w * c), cols, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    else:
+        _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
     return cols
 
 
@@ -95,6 +138,33 @@ def _col2im(cols, dx, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
                             dx[b, ih, iw, ch] += cols[row, base + ch]
 
 
+@parallel_loops
+def _col2im_rows(cols, dx, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
+    n, h, wc = dx.shape                        # (N, H, W*C), as in _im2col_rows
+    w, span = wc // c, kw * c
+    for b in prange(n):                        # images are independent: no write races
+        for r in range(oh):
+            for q in range(ow):
+                row = (b * oh + r) * ow + q
+                iw0 = q * sw - pl
+                whole = dw == 1 and iw0 >= 0 and iw0 + kw <= w
+                for i in range(kh):
+                    ih = r * sh - pt + i * dh
+                    if ih < 0 or ih >= h:
+                        continue
+                    base = i * span
+                    if whole:                  # same additions, same order, as tap by tap
+                        for t in range(span):
+                            dx[b, ih, iw0 * c + t] += cols[row, base + t]
+                        continue
+                    for j in range(kw):
+                        iw = iw0 + j * dw
+                        if iw < 0 or iw >= w:
+                            continue
+                        for ch in range(c):
+                            dx[b, ih, iw * c + ch] += cols[row, base + j * c + ch]
+
+
 def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
     """dcols (N*OH*OW, kh*kw*C) -> dx (N, H, W, C); see reference.col2im."""
     from .geometry import output_size
@@ -102,7 +172,11 @@ def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
     pt, pb, pl, pr = pads
     oh, ow = output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
     dx = np.zeros(x_shape, dtype=dcols.dtype)
-    _col2im(np.ascontiguousarray(dcols), dx, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    dcols = np.ascontiguousarray(dcols)
+    if c < ROWS_BELOW_C:                                         # dx seen as (N, H, W*C)
+        _col2im_rows(dcols, dx.reshape(n, h, w * c), c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    else:
+        _col2im(dcols, dx, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
     return dx
 
 
@@ -329,13 +403,23 @@ def _tasks(rows):
     return max(1, min(numba.get_num_threads(), rows // MIN_ROWS_PER_TASK))
 
 
-def matmul(a, b):
-    """a (M, K) @ b (K, N) -> (M, N), rows split across the cores."""
+def matmul(a, b, out=None):
+    """a (M, K) @ b (K, N) -> (M, N), rows split across the cores; into ``out`` if given."""
+    out = _output(out, (a.shape[0], b.shape[1]), a.dtype)
     tasks = _tasks(a.shape[0])
     if tasks == 1:
-        return a @ b
-    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+        return np.matmul(a, b, out=out)
     _matmul(np.ascontiguousarray(a), b, out, tasks)
+    return out
+
+
+def _output(out, shape, dtype):
+    """``out`` checked against the shape and dtype a kernel writes, or a new array."""
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    if out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous {np.dtype(dtype).name} array of shape "
+                         f"{shape}, received {out.dtype.name} {out.shape}")
     return out
 
 

@@ -31,10 +31,11 @@ def _pad(x, pads, value=0.0):
     return np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=value)
 
 
-def im2col(x, kh, kw, sh, sw, dh, dw, pads):
+def im2col(x, kh, kw, sh, sw, dh, dw, pads, out=None):
     """Unfold every receptive field into a row.
 
-    x: (N, H, W, C) -> cols: (N*OH*OW, kh*kw*C)
+    x: (N, H, W, C) -> cols: (N*OH*OW, kh*kw*C), written into ``out`` if given
+    (the layers pass a buffer they keep from step to step).
     """
     n, h, w, c = x.shape
     oh, ow = _out_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
@@ -44,7 +45,11 @@ def im2col(x, kh, kw, sh, sw, dh, dw, pads):
         for j in range(kw):
             rows, columns = _window_slices(i, j, oh, ow, sh, sw, dh, dw)
             cols[:, :, :, i, j, :] = xp[:, rows, columns, :]  # (N, OH, OW, C)
-    return cols.reshape(n * oh * ow, kh * kw * c)
+    cols = cols.reshape(n * oh * ow, kh * kw * c)
+    if out is None:
+        return cols
+    out[...] = cols
+    return out
 
 
 def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
@@ -146,9 +151,9 @@ def relu_backward(dy, y):
     return np.where(y > 0, dy, np.zeros((), dtype=dy.dtype))
 
 
-def matmul(a, b):
-    """a (M, K) @ b (K, N) -> (M, N)."""
-    return a @ b
+def matmul(a, b, out=None):
+    """a (M, K) @ b (K, N) -> (M, N), written into ``out`` if given."""
+    return np.matmul(a, b, out=out)
 
 
 def matmul_tn(a, b):

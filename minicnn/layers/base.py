@@ -14,6 +14,7 @@ import numpy as np
 from .. import backend
 
 _NAME_COUNTS = {}
+SCRATCH_FROM_BYTES = 32 << 20     # see Layer.scratch
 
 
 def clear_session():
@@ -84,6 +85,7 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.state = {}
+        self._scratch = {}        # work arrays kept between steps, see scratch()
         self.built = False
         self.input_shape = None
         self.output_shape = None
@@ -155,6 +157,21 @@ class Layer:
             self.params[key][...] = constraint(self.params[key])
 
     # -- shapes ----------------------------------------------------------------
+    def scratch(self, name, shape, dtype):
+        """A work array kept from one step to the next, for arrays used only
+        inside the layer (never outputs). Only large ones: glibc maps a fresh
+        array above 32 MiB from new memory and every step pays its page faults
+        (emotion net, 85 MB im2col matrix: 560 -> 620 img/s with reuse), while
+        smaller arrays come back warm from the allocator, and keeping them was
+        slower (Keras MNIST convnet 3,500 -> 2,900 img/s). Returns None, meaning
+        "allocate", below that size."""
+        if np.prod(shape) * np.dtype(dtype).itemsize < SCRATCH_FROM_BYTES:
+            return None
+        buf = self._scratch.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._scratch[name] = np.empty(shape, dtype)
+        return buf
+
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (batch axis included)."""
         self.input_shape = tuple(input_shape)

@@ -89,7 +89,8 @@ class Conv2D(ActivationMixin, Layer):
         if self._is_pointwise(pads):
             cols = x.reshape(n * h * w, c)                           # (N*H*W, C)
         else:
-            cols = kernels.im2col(x, kh, kw, *self.strides, *self.dilation_rate, pads)
+            cols = kernels.im2col(x, kh, kw, *self.strides, *self.dilation_rate, pads,
+                                  out=self.scratch("cols", (n * oh * ow, kh * kw * c), x.dtype))
         kernel = self.params["kernel"].reshape(-1, self.filters)     # (kh*kw*C, F)
         z = kernels.matmul(cols, kernel)                             # (N*OH*OW, F)
         if self.use_bias and self.activation == "relu":
@@ -113,7 +114,9 @@ class Conv2D(ActivationMixin, Layer):
             self.grads["bias"] = kernels.column_sums(dz)       # dz.sum(axis=0)
         if not compute_dx:
             return None
-        dcols = kernels.matmul(dz, kernel.reshape(-1, self.filters).T)  # (N*OH*OW, kh*kw*C)
+        kernel2d = kernel.reshape(-1, self.filters)                        # (kh*kw*C, F)
+        dcols = kernels.matmul(dz, kernel2d.T,                              # (N*OH*OW, kh*kw*C)
+                               out=self.scratch("dcols", (dz.shape[0], kernel2d.shape[0]), dz.dtype))
         if self._is_pointwise(cache["pads"]):
             return dcols.reshape(cache["x_shape"])
         kh, kw = self.kernel_size
