@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from minicnn.registry import Registry
+from minicnn.registry import Configurable, Registry
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "Adadelta",
            "Adamax", "Nadam", "get", "serialize", "deserialize"]
@@ -56,7 +56,7 @@ def _check_number(owner, name, value, low=0.0, high=math.inf, high_open=False):
     return float(value)
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Base class: gradient clipping, slot bookkeeping, state and config.
 
     A subclass names its slots in ``slot_names()`` and writes the rule for one
@@ -212,10 +212,6 @@ class Optimizer:
                                      f"{key}={config[key]!r}")
                 del config[key]
         return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class SGD(Optimizer):

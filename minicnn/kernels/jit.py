@@ -365,7 +365,6 @@ def _column_sums(a, out, bands):
 def column_sums(a):
     """a (rows, F) -> (F,): the bias gradient; the same additions, in the same order,
     as ``a.sum(axis=0)``, so the result is bit-identical."""
-    import numba
     if a.shape[1] < 16:
         # NumPy sums a single column pairwise; narrow bands would share cache lines
         return a.sum(axis=0)
@@ -399,7 +398,6 @@ def _matmul_tn(a, b, parts):
 
 
 def _tasks(rows):
-    import numba
     return max(1, min(numba.get_num_threads(), rows // MIN_ROWS_PER_TASK))
 
 
