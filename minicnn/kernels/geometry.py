@@ -31,6 +31,12 @@ def output_size(n, k, s, d, pad_before, pad_after):
     return (n + pad_before + pad_after - effective_size(k, d)) // s + 1
 
 
+def output_hw(h, w, kh, kw, sh, sw, dh, dw, pads):
+    """(OH, OW) of a window sliding over an H x W image; pads is (top, bottom, left, right)."""
+    pt, pb, pl, pr = pads
+    return output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
+
+
 def resolve_padding(padding, hw, kernel, strides, dilation=(1, 1)):
     """Turn a padding spec into ``((top, bottom), (left, right))`` for one input size.
 

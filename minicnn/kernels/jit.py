@@ -12,6 +12,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .geometry import output_hw
+
 JIT = dict(cache=True, nogil=True)
 
 # Waking the other cores for a parallel loop costs tens of microseconds (the
@@ -105,10 +107,9 @@ def _im2col_rows(x, cols, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
 def im2col(x, kh, kw, sh, sw, dh, dw, pads, out=None):
     """x (N, H, W, C) -> cols (N*OH*OW, kh*kw*C), written into ``out`` if given;
     see reference.im2col."""
-    from .geometry import output_size
     n, h, w, c = x.shape
-    pt, pb, pl, pr = pads
-    oh, ow = output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
+    pt, pl = pads[0], pads[2]                   # the loops need only top and left
+    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
     cols = _output(out, (n * oh * ow, kh * kw * c), x.dtype)
     x = np.ascontiguousarray(x)
     if c < ROWS_BELOW_C:
@@ -167,10 +168,9 @@ def _col2im_rows(cols, dx, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
 
 def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
     """dcols (N*OH*OW, kh*kw*C) -> dx (N, H, W, C); see reference.col2im."""
-    from .geometry import output_size
     n, h, w, c = x_shape
-    pt, pb, pl, pr = pads
-    oh, ow = output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
+    pt, pl = pads[0], pads[2]                   # the loops need only top and left
+    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
     dx = np.zeros(x_shape, dtype=dcols.dtype)
     dcols = np.ascontiguousarray(dcols)
     if c < ROWS_BELOW_C:                                         # dx seen as (N, H, W*C)
@@ -212,10 +212,9 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
 
 def maxpool_forward(x, ph, pw, sh, sw, pads):
     """x (N, H, W, C) -> (y, argmax), both (N, OH, OW, C); see reference."""
-    from .geometry import output_size
     n, h, w, c = x.shape
-    pt, pb, pl, pr = pads
-    oh, ow = output_size(h, ph, sh, 1, pt, pb), output_size(w, pw, sw, 1, pl, pr)
+    pt, pl = pads[0], pads[2]                   # the loops need only top and left
+    oh, ow = output_hw(h, w, ph, pw, sh, sw, 1, 1, pads)
     y = np.empty((n, oh, ow, c), dtype=x.dtype)
     arg = np.empty((n, oh, ow, c), dtype=np.int32)
     _maxpool_forward(np.ascontiguousarray(x), y, arg, ph, pw, sh, sw, pt, pl)
@@ -287,10 +286,9 @@ def _avgpool(x, y, ph, pw, sh, sw, pt, pl):
 
 def avgpool_forward(x, ph, pw, sh, sw, pads):
     """x (N, H, W, C) -> y (N, OH, OW, C); see reference.avgpool_forward."""
-    from .geometry import output_size
     n, h, w, c = x.shape
-    pt, pb, pl, pr = pads
-    oh, ow = output_size(h, ph, sh, 1, pt, pb), output_size(w, pw, sw, 1, pl, pr)
+    pt, pl = pads[0], pads[2]                   # the loops need only top and left
+    oh, ow = output_hw(h, w, ph, pw, sh, sw, 1, 1, pads)
     y = np.empty((n, oh, ow, c), dtype=x.dtype)
     _avgpool(np.ascontiguousarray(x), y, ph, pw, sh, sw, pt, pl)
     return y

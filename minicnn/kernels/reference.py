@@ -12,12 +12,7 @@ one matrix product with no transpose.
 """
 import numpy as np
 
-from .geometry import output_size
-
-
-def _out_hw(h, w, kh, kw, sh, sw, dh, dw, pads):
-    pt, pb, pl, pr = pads
-    return output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
+from .geometry import output_hw
 
 
 def _window_slices(i, j, oh, ow, sh, sw, dh, dw):
@@ -38,7 +33,7 @@ def im2col(x, kh, kw, sh, sw, dh, dw, pads, out=None):
     (the layers pass a buffer they keep from step to step).
     """
     n, h, w, c = x.shape
-    oh, ow = _out_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
+    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
     xp = _pad(x, pads)                                    # (N, H+pt+pb, W+pl+pr, C)
     cols = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
     for i in range(kh):
@@ -59,7 +54,7 @@ def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
     """
     n, h, w, c = x_shape
     pt, pb, pl, pr = pads
-    oh, ow = _out_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
+    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
     cols = dcols.reshape(n, oh, ow, kh, kw, c)
     dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=dcols.dtype)
     for i in range(kh):
@@ -72,7 +67,7 @@ def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
 def _pool_windows(x, ph, pw, sh, sw, pads, fill):
     """All pooling windows side by side: (N, OH, OW, ph*pw, C)."""
     n, h, w, c = x.shape
-    oh, ow = _out_hw(h, w, ph, pw, sh, sw, 1, 1, pads)
+    oh, ow = output_hw(h, w, ph, pw, sh, sw, 1, 1, pads)
     xp = _pad(x, pads, fill)
     win = np.empty((n, oh, ow, ph * pw, c), dtype=x.dtype)
     for i in range(ph):
