@@ -1,6 +1,6 @@
-"""The zoo networks, in minicnn (``minicnn.models``) and their Keras twins.
+"""The zoo networks, in minicnn (``minicnn.zoo``) and their Keras twins.
 
-The minicnn side is the zoo of ``minicnn/models.py``; ``keras_twin`` rebuilds
+The minicnn side is the zoo of ``minicnn/zoo.py``; ``keras_twin`` rebuilds
 any minicnn Sequential layer by layer in Keras from the layers' configs
 (minicnn's configs use Keras's names), so the two are the same network by
 construction, and copies the weights across.

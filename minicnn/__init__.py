@@ -8,10 +8,10 @@ Keras names, NHWC layout, and tests that hold it to TensorFlow's numbers.
                                 layers.Conv2D(32, 3, activation="relu"), ...])
 """
 from . import activations, backend, callbacks, kernels, layers, losses, metrics  # noqa: F401
-from . import constraints, initializers, optimizers, regularizers, utils  # noqa: F401
+from . import constraints, initializers, models, optimizers, regularizers, utils, zoo  # noqa: F401
 from .backend import floatx, set_backend, set_floatx, set_random_seed  # noqa: F401
 from .layers import clear_session  # noqa: F401
 from .model import Sequential  # noqa: F401
-from .saving import load_model  # noqa: F401
+from .models import load_model  # noqa: F401
 
 __version__ = "0.1.0"

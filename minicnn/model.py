@@ -14,6 +14,7 @@ import numpy as np
 from . import backend, checks, losses, metrics as metrics_module, optimizers
 from .layers import InputLayer, Layer, serialize
 from .layers.base import unique_name
+from .saving import save_model
 from .summary import summary_lines
 from .training import TrainingMixin
 
@@ -222,5 +223,5 @@ class Sequential(TrainingMixin):
                 "input_shape": None if self._input_shape is None else list(self._input_shape)}
 
     def save(self, path):
-        from .saving import save_model
+        """Write the model to one ``.npz`` file (see ``minicnn.saving``)."""
         save_model(self, path)

@@ -17,7 +17,7 @@ import zipfile
 
 import numpy as np
 
-from . import layers as layers_module, losses, optimizers
+from . import losses, optimizers
 
 FORMAT, VERSION = "minicnn-model", 1
 
@@ -75,9 +75,12 @@ def _read(path):
         raise ValueError(f"{path} is not a readable minicnn model file: {exc}") from None
 
 
-def load_model(path, compile=True):
-    """Rebuild a model saved by ``model.save``: architecture, weights, optimizer state."""
-    from .model import Sequential
+def read_model_file(path):
+    """``(header, arrays)`` of a file written by ``save_model``, checked for format.
+
+    ``header`` is the decoded JSON (architecture and compile settings);
+    ``arrays`` maps ``w/<i>/<key>`` and ``opt/<key>`` to the stored arrays.
+    """
     path = os.fspath(path)
     arrays = _read(path)
     if "__minicnn__" not in arrays:
@@ -90,22 +93,6 @@ def load_model(path, compile=True):
     if header.get("format") != FORMAT or header.get("version") != VERSION:
         raise ValueError(f"{path}: expected format {FORMAT} version {VERSION}, received "
                          f"{header.get('format')!r} version {header.get('version')!r}")
-    config = header["model"]
-    model = Sequential([layers_module.deserialize(spec) for spec in config["layers"]],
-                       name=config["name"])
-    if config.get("input_shape") is not None:
-        model.build((None, *config["input_shape"]))
-    for i, layer in enumerate(model.layers):
-        keys = layer.weight_keys()
-        missing = [k for k in keys if f"w/{i}/{k}" not in arrays]
-        if missing:
-            raise ValueError(f"{path}: weights {missing} of layer '{layer.name}' are missing")
-        layer.set_weights([arrays[f"w/{i}/{k}"] for k in keys])
-    if compile and header.get("compile"):
-        c = header["compile"]
-        model.compile(optimizer=optimizers.get(c["optimizer"]), loss=losses.get(c["loss"]),
-                      metrics=c["metrics"])
-        state = {k[4:]: v for k, v in arrays.items() if k.startswith("opt/")}
-        if state:
-            model.optimizer.set_state(state)
-    return model
+    return header, arrays
+
+

@@ -65,7 +65,7 @@ def parser(prog, description, presets, models):
     p.add_argument("--preset", choices=sorted(presets), default="default",
                    help="a tested set of settings (the other options override it)")
     p.add_argument("--model", metavar="NAME_OR_FILE",
-                   help=f"a network of minicnn.models ({', '.join(models)}) or a model file "
+                   help=f"a network of minicnn.zoo ({', '.join(models)}) or a model file "
                         f"saved by this demo (to train further, or for --predict)")
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--batch-size", type=_positive_int)

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 import minicnn
-from minicnn import models
+from minicnn import zoo
 from minicnn.datasets import fer2013, load_image, synthetic_faces
 
 from . import _common
@@ -126,7 +126,7 @@ def plot_samples(x, y_true, y_pred, save, per_row=8, rows=4):
 
 def predict(args):
     """Print the probability of each emotion for one image file."""
-    path = args.model if args.model not in models.MODELS else args.save
+    path = args.model if args.model not in zoo.MODELS else args.save
     model = _common.load_model_for(path, SHAPE, len(CLASS_NAMES))
     image = _common.load_or_fail("image", load_image, args.predict, size=SHAPE[:2])  # (48, 48)
     probs = _common.softmax_if_logits(model, model.predict(standardize(image[None])))[0]
@@ -149,7 +149,7 @@ def _main(argv):
     (x_train, y_train), (x_test, y_test) = load(args)
     (x_fit, y_fit), val = _common.split_validation(x_train, y_train, args.validation_split,
                                                    args.seed)
-    model = _common.get_model(args.model, {"emotion_net": models.emotion_net}, SHAPE,
+    model = _common.get_model(args.model, {"emotion_net": zoo.emotion_net}, SHAPE,
                               len(CLASS_NAMES))
     if not args.quiet:
         model.summary()

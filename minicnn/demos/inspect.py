@@ -24,7 +24,7 @@ import numpy as np
 
 import minicnn
 from minicnn import viz
-from minicnn.models import EMOTIONS
+from minicnn.zoo import EMOTIONS
 from minicnn.layers import Conv2D
 from minicnn.viz.formulas import formula_lines
 

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 import minicnn
-from minicnn import models
+from minicnn import zoo
 from minicnn.datasets import load_image, mnist
 
 from . import _common
@@ -39,8 +39,8 @@ SHAPE, CLASSES = (28, 28, 1), 10
 # The zoo's MNIST networks, plus the TF-chapter LeNet-5 started from Glorot
 # weights: from the chapter's N(0, 0.01) it learns too slowly for a demo
 # (98.6 % after 7 epochs), from Glorot it passes 99.3 % in 6.
-ZOO = {**{name: models.MODELS[name] for name in models.MNIST_MODELS},
-       "lenet5_tf_glorot": lambda: models.lenet5_tf(kernel_initializer="glorot_uniform")}
+ZOO = {**{name: zoo.MODELS[name] for name in zoo.MNIST_MODELS},
+       "lenet5_tf_glorot": lambda: zoo.lenet5_tf(kernel_initializer="glorot_uniform")}
 
 
 def parse_args(argv):
@@ -62,7 +62,7 @@ def load(args):
 
 def predict(args):
     """Print the probability of each digit for one image file."""
-    model = _common.load_model_for(args.model if args.model not in models.MODELS else args.save,
+    model = _common.load_model_for(args.model if args.model not in zoo.MODELS else args.save,
                                    SHAPE, CLASSES)
     image = _common.load_or_fail("image", load_image, args.predict, size=SHAPE[:2])
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])

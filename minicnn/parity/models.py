@@ -1,4 +1,4 @@
-"""Whole networks from shared/SEEDS.md (``minicnn.models``) against their Keras twins.
+"""Whole networks from shared/SEEDS.md (``minicnn.zoo``) against their Keras twins.
 
 The networks come from the model zoo; ``keras_twin`` writes the same stack
 with ``keras.layers``, layer by layer, from each minicnn layer's settings.
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import minicnn
-from minicnn import models as zoo
+from minicnn import zoo
 
 from .cases import draw_weights, keras_model
 from .compare import compare
@@ -65,7 +65,7 @@ def keras_twin(model, keras, dropout_scale=1.0):
 
 @dataclass
 class ModelCase:
-    name: str                # a builder of minicnn.models
+    name: str                # a builder of minicnn.zoo
     kwargs: dict = field(default_factory=dict)
     loss: str = "SparseCategoricalCrossentropy"
     loss_kwargs: dict = field(default_factory=dict)

@@ -146,7 +146,7 @@ def test_mnist_bad_data_files(tmp_path, capsys):
 
 
 def test_mnist_rejects_a_model_for_other_input(tmp_path, capsys):
-    minicnn.models.emotion_net().save(tmp_path / "faces.npz")
+    minicnn.zoo.emotion_net().save(tmp_path / "faces.npz")
     status, _, err = run(mnist, ["--model", tmp_path / "faces.npz", "--predict", "x.png"], capsys)
     one_line_error(status, err, "faces.npz", "(48, 48, 1)", "(28, 28, 1)")
     status, _, err = run(mnist, MNIST_TINY + ["--model", tmp_path / "faces.npz"], capsys)
@@ -162,7 +162,7 @@ def test_mnist_rejects_a_model_for_other_input(tmp_path, capsys):
 def test_sigint_stops_after_the_current_batch():
     """A SIGINT raised during batch 2 ends training after that batch, cleanly."""
     minicnn.set_random_seed(0)
-    model = minicnn.models.lenet5()
+    model = minicnn.zoo.lenet5()
     x = np.random.default_rng(0).random((640, 28, 28, 1), dtype=np.float32)
     y = np.arange(640) % 10
     args = mnist.parse_args(["--epochs", "3", "--batch-size", "64", "--quiet"])
@@ -277,7 +277,7 @@ def test_emotion_bad_inputs(faces_run, tmp_path, capsys):
     status, _, err = run(emotion, ["--predict", tmp_path / "absent.jpg",
                                    "--model", faces_run[2]], capsys)
     one_line_error(status, err, "absent.jpg")
-    minicnn.models.lenet5().save(tmp_path / "digits.npz")
+    minicnn.zoo.lenet5().save(tmp_path / "digits.npz")
     status, _, err = run(emotion, ["--predict", tmp_path / "broken.png",
                                    "--model", tmp_path / "digits.npz"], capsys)
     one_line_error(status, err, "digits.npz", "(28, 28, 1)", "(48, 48, 1)")

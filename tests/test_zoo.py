@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minicnn
-from minicnn import models, regularizers
+from minicnn import regularizers, zoo
 from minicnn.summary import summary_lines
 
 # name -> (kwargs, [(layer type, output shape without batch, params)], total)
@@ -57,7 +57,7 @@ EXPECTED = {
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_summary_shapes_and_parameters(case):
     name, kwargs, rows, total = EXPECTED[case]
-    model = models.MODELS[name](**kwargs)
+    model = zoo.MODELS[name](**kwargs)
     assert model.loss is None                       # uncompiled
     got = [(type(l).__name__, l.output_shape[1:], l.count_params()) for l in model.layers]
     assert got == rows
@@ -67,8 +67,8 @@ def test_summary_shapes_and_parameters(case):
 
 
 def test_every_model_is_listed_and_runs_forward():
-    assert sorted(models.MODELS) == sorted(models.TRAINING)
-    for name, builder in models.MODELS.items():
+    assert sorted(zoo.MODELS) == sorted(zoo.TRAINING)
+    for name, builder in zoo.MODELS.items():
         model = builder()
         x = np.zeros((2, *model.input_shape[1:]), dtype="float32")
         y = model.predict(x)
@@ -77,7 +77,7 @@ def test_every_model_is_listed_and_runs_forward():
 
 
 def test_lenet5_tf_without_bias_is_the_chapter_network():
-    model = models.lenet5_tf(use_bias=False, logits=True)
+    model = zoo.lenet5_tf(use_bias=False, logits=True)
     assert model.count_params() == 1_378_698
     assert model.layers[-1].activation == "linear"
     kernel = model.layers[0].params["kernel"]
@@ -86,7 +86,7 @@ def test_lenet5_tf_without_bias_is_the_chapter_network():
 
 def test_emotion_net_regularization_is_half_of_1e_2_l2_loss():
     minicnn.set_random_seed(0)
-    model = models.emotion_net()
+    model = zoo.emotion_net()
     expected = 1e-2 * sum(0.5 * np.sum(w.astype(np.float64) ** 2)
                           for w in model.trainable_weights)     # 1e-2 * tf.nn.l2_loss
     assert model.regularization_loss() == pytest.approx(expected, rel=1e-4)
@@ -101,21 +101,21 @@ def test_emotion_net_regularization_is_half_of_1e_2_l2_loss():
 
 
 def test_emotion_net_logits_head():
-    model = models.emotion_net(logits=True, l2=0)
+    model = zoo.emotion_net(logits=True, l2=0)
     assert model.layers[-1].activation == "linear"
     assert model.regularization_loss() == 0
 
 
 def test_compile_args_and_unknown_names():
-    args = models.compile_args("mnist_deep_head")
+    args = zoo.compile_args("mnist_deep_head")
     assert type(args["optimizer"]).__name__ == "Adam"
     assert args["optimizer"].learning_rate == pytest.approx(3e-3)
-    assert models.compile_args("lenet5_tf")["optimizer"] is not \
-        models.compile_args("lenet5_tf")["optimizer"]          # a new instance each time
+    assert zoo.compile_args("lenet5_tf")["optimizer"] is not \
+        zoo.compile_args("lenet5_tf")["optimizer"]          # a new instance each time
     with pytest.raises(ValueError, match="unknown model 'vgg16'"):
-        models.build("vgg16")
+        zoo.build("vgg16")
     with pytest.raises(ValueError, match="unknown model"):
-        models.compile_args("nope")
+        zoo.compile_args("nope")
 
 
 # ---------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def _keras_model(name, kwargs):
 def test_matches_keras(case):
     pytest.importorskip("tensorflow")
     name, kwargs, _, _ = EXPECTED[case]
-    ours = models.MODELS[name](**kwargs)
+    ours = zoo.MODELS[name](**kwargs)
     theirs = _keras_model(name, kwargs)
     assert ours.count_params() == theirs.count_params()
     assert [l.output_shape[1:] for l in ours.layers] == \
