@@ -15,15 +15,11 @@ import warnings
 
 import numpy as np
 
-# Numba's parallel kernels run on OpenMP threads. By default those threads spin
-# while they wait for the next kernel; on a small machine shared with other
-# jobs the spinning threads take the cores from the work (measured on 2 busy
-# cores: training 5-10x slower). Sleeping threads cost nothing measurable on a
-# quiet machine (4,069-4,364 vs 3,946-4,129 img/s, Keras MNIST convnet), so
-# minicnn asks for them unless the user already chose. The OpenMP runtime reads
-# this once, when Numba starts its thread pool: minicnn must be imported before
-# anything runs a parallel Numba function (the benchmarks measured training 7x
-# slower beside TensorFlow when Numba's pool had started first).
+# Rule: ask OpenMP for sleeping threads (OMP_WAIT_POLICY=PASSIVE) unless the
+# user chose, because threads that spin between kernels take the cores from
+# the work on a small shared machine. OpenMP reads it once, when Numba starts
+# its pool, so minicnn must be imported first. (Measurements:
+# benchmarks/NOTES.md, optimization 1.)
 def _ask_for_sleeping_threads():
     if "OMP_WAIT_POLICY" in os.environ:
         return                                   # the user's choice stands
@@ -100,11 +96,10 @@ def set_random_seed(seed):
 def compute_threads():
     """Give the cores to the Numba kernels while a model trains or predicts.
 
-    On a machine with few cores, a multi-threaded BLAS and Numba's parallel
-    loops take turns with the same cores, and the threads each one leaves
-    spinning after its call slow the other down (measured: 10x slower steps on
-    2 cores). Inside this context BLAS runs on one thread and Numba's kernels
-    use all of them; outside it nothing changes.
+    Inside this context BLAS runs on one thread and Numba's kernels use all of
+    them, because two thread pools taking turns with the same few cores leave
+    each other's threads spinning (benchmarks/NOTES.md). Outside it nothing
+    changes.
     """
     global _CONTROLLER
     if _BACKEND != "numba":
