@@ -58,11 +58,11 @@ def scaling_stack(size):
 
 def build_minicnn(spec):
     """The minicnn model of an entry, compiled with its optimizer and loss."""
-    from minicnn import losses, models, optimizers
+    from minicnn import losses, optimizers, zoo
     if spec["builder"] == "scaling_stack":
         model = scaling_stack(**spec["kwargs"])
     else:
-        model = models.build(spec["builder"], **spec["kwargs"])
+        model = zoo.build(spec["builder"], **spec["kwargs"])
     name, kw = spec["optimizer"]
     model.compile(optimizer=getattr(optimizers, name)(**kw),
                   loss=losses.SparseCategoricalCrossentropy(from_logits=spec["from_logits"]))

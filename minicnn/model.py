@@ -82,8 +82,23 @@ class Sequential(TrainingMixin):
                 return layer
         raise ValueError(f"no layer named {name!r}; layers are {[l.name for l in self.layers]}")
 
+    def _index(self, layer, what):
+        """A layer given as an index, a name or the layer itself -> its index."""
+        if isinstance(layer, (int, np.integer)):
+            if not -len(self.layers) <= layer < len(self.layers):
+                raise ValueError(f"{what}={layer} is out of range for a model of "
+                                 f"{len(self.layers)} layers")
+            return int(layer) % len(self.layers)
+        for i, candidate in enumerate(self.layers):
+            if candidate is layer or candidate.name == layer:
+                return i
+        raise ValueError(f"{what}: no layer {layer!r} in model '{self.name}'; layers are "
+                         f"{[l.name for l in self.layers]}")
+
     # -- the two passes ----------------------------------------------------------
-    def _prepare(self, x):
+    def prepare_input(self, x):
+        """x as an array of the model's dtype, checked against the input shape
+        (the model is built on first use)."""
         if not self.layers:
             raise ValueError(f"Model '{self.name}' has no layers")
         x = checks.as_float_input(x, self.dtype)
@@ -92,10 +107,12 @@ class Sequential(TrainingMixin):
         checks.check_input_shape(x, self._input_shape, self.name)
         return x
 
-    def forward(self, x, training=False):
-        """Run every layer; returns the model output."""
-        x = self._prepare(x)
-        for layer in self.layers:
+    def forward(self, x, training=False, upto=None):
+        """Run the layers in turn; returns the output of the last one, or of layer
+        ``upto`` (an index, a name or the layer) to stop there."""
+        x = self.prepare_input(x)
+        last = len(self.layers) - 1 if upto is None else self._index(upto, "upto")
+        for layer in self.layers[:last + 1]:
             x = layer.forward(x, training=training)
         return x
 
@@ -103,37 +120,32 @@ class Sequential(TrainingMixin):
 
     def layer_outputs(self, x, training=False):
         """Every layer's output for input x, as a list of ``(layer, array)`` pairs."""
-        x = self._prepare(x)
+        x = self.prepare_input(x)
         outputs = []
         for layer in self.layers:
             x = layer.forward(x, training=training)
             outputs.append((layer, x))
         return outputs
 
-    def backward(self, dy, from_logits=False):
-        """Backpropagate dL/d(output) down to dL/d(input image); fills every ``layer.grads``.
+    def backward(self, dy, from_logits=False, upto=None, down_to=None, compute_dx=True):
+        """Backpropagate dy = dL/d(output of layer ``upto``, default the last) down
+        through the layers; fills every visited layer's ``grads``.
 
-        ``from_logits``: dy is the gradient with respect to the last layer's
-        pre-softmax logits (the fused cross-entropy path).
-        """
-        return self._backward(dy, from_logits, lowest=0, input_grad=True)
-
-    def _backward(self, dy, from_logits, lowest, input_grad):
-        """Visit layers from the top down to index ``lowest``.
-
-        Training needs no gradient below the lowest trained layer, so there it
-        stops early and tells that layer to skip its own dx (``input_grad=False``).
+        Returns dL/d(model input), or dL/d(output of layer ``down_to``) when
+        given (the layers above it are visited). ``from_logits``: dy is the
+        gradient of the top layer's pre-activation (its softmax logits, say).
+        ``compute_dx=False``: nobody needs the gradient below the lowest trained
+        layer, so the pass stops there and returns None (what training does).
         """
         dy = np.asarray(dy, dtype=self.dtype)
-        last = len(self.layers) - 1
-        for i in range(last, lowest - 1, -1):
-            layer, kwargs = self.layers[i], {}
-            if from_logits and i == last:
-                kwargs["from_logits"] = True
-            if i == lowest and not input_grad and getattr(layer, "can_skip_dx", False):
-                kwargs["compute_dx"] = False
-            dy = layer.backward(dy, **kwargs)
-        return dy
+        top = len(self.layers) - 1 if upto is None else self._index(upto, "upto")
+        bottom = 0 if down_to is None else self._index(down_to, "down_to") + 1
+        if not compute_dx:
+            bottom = max(bottom, self._lowest_trained_layer())
+        for i in range(top, bottom - 1, -1):
+            dy = self.layers[i].backward(dy, from_logits=from_logits and i == top,
+                                         compute_dx=compute_dx or i > bottom)
+        return dy if compute_dx else None
 
     def _lowest_trained_layer(self):
         return next((i for i, layer in enumerate(self.layers)
@@ -147,6 +159,11 @@ class Sequential(TrainingMixin):
     @property
     def trainable_weights(self):
         return [layer.params[key] for layer, key in self._trainable_slots()]
+
+    @property
+    def gradients(self):
+        """The gradients of the last ``backward``, aligned with ``trainable_weights``."""
+        return [layer.grads[key] for layer, key in self._trainable_slots()]
 
     @property
     def non_trainable_weights(self):
@@ -175,7 +192,7 @@ class Sequential(TrainingMixin):
     def count_params(self):
         return sum(layer.count_params() for layer in self.layers)
 
-    # -- compile and gradients -------------------------------------------------------
+    # -- compile, regularization, constraints --------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
@@ -183,34 +200,36 @@ class Sequential(TrainingMixin):
         self.loss = losses.get(loss)
         self.metrics = [metrics_module.resolve(m, self.loss) for m in (metrics or [])]
 
-    def _fused_logits(self):
-        """The last layer's logits when the loss can use them (softmax + cross-entropy)."""
-        last = self.layers[-1]
-        if (self.loss.fusable_activation is not None and not getattr(self.loss, "from_logits", False)
-                and getattr(last, "activation", None) == self.loss.fusable_activation):
-            return last.logits
-        return None
+    @property
+    def output_activation(self):
+        """The activation of the last layer ("softmax", "relu", ...), or None."""
+        return getattr(self.layers[-1], "activation", None) if self.layers else None
+
+    @property
+    def output_logits(self):
+        """The last layer's pre-softmax values of the last forward pass (or None)."""
+        return getattr(self.layers[-1], "logits", None)
+
+    @property
+    def losses(self):
+        """The regularization penalty of every layer, one float each (Keras's
+        ``model.losses``); training adds their sum to the loss."""
+        return [layer.regularization_loss() for layer in self.layers]
 
     def regularization_loss(self):
-        return sum(layer.regularization_loss() for layer in self.layers)
+        return sum(self.losses)
 
-    def _loss_and_backward(self, x, y, training):
-        """Forward, loss (with regularization), backward; returns (loss, y_pred)."""
-        if self.loss is None:
-            raise ValueError(f"Model '{self.name}' must be compiled before training")
-        y_pred = self.forward(x, training=training)
-        value, dy, wrt_logits = self.loss.value_and_gradient(y, y_pred, self._fused_logits())
-        value += self.regularization_loss()
-        self._backward(dy, wrt_logits, lowest=self._lowest_trained_layer(), input_grad=False)
+    def add_regularization_gradients(self):
+        """Add each penalty's gradient to the ``grads`` of the trained layers."""
         for layer in self.layers:
             if layer.trainable:
                 layer.add_regularization_grads()
-        return value, y_pred
 
-    def compute_gradients(self, x, y, training=True):
-        """``(loss, grads)`` with grads aligned with ``trainable_weights``; no update."""
-        value, _ = self._loss_and_backward(x, y, training)
-        return value, [layer.grads[key].copy() for layer, key in self._trainable_slots()]
+    def apply_constraints(self):
+        """Project the trained weights back onto their constraints (after an update)."""
+        for layer in self.layers:
+            if layer.trainable:
+                layer.apply_constraints()
 
     # -- inspection and persistence ------------------------------------------------------
     def summary(self, print_fn=print):

@@ -1,7 +1,16 @@
 """The training loop: ``fit``, ``evaluate``, ``predict``, ``train_on_batch``.
 
 Kept apart from ``model.py`` so that file shows the model itself (layers,
-forward, backward) and this one shows the bookkeeping around it.
+forward, backward) and this one shows the bookkeeping around it. The loop
+drives a model through its public face only:
+
+    y_pred = model.forward(x, training=True)
+    loss, dy = model.loss ... (+ sum(model.losses), the regularization)
+    model.backward(dy, compute_dx=False)        # fills the layers' grads
+    model.optimizer.apply(model.gradients, model.trainable_weights)
+
+so any model with ``forward``, ``backward``, ``trainable_weights``,
+``gradients``, ``non_trainable_weights`` and ``losses`` trains with it.
 """
 import sys
 
@@ -12,30 +21,68 @@ from . import backend, checks
 from .callbacks import History
 
 
+def _all_finite(arrays):
+    return all(np.isfinite(a).all() for a in arrays)
+
+
 class TrainingMixin:
     # -- one step ------------------------------------------------------------------
-    def _train_step(self, x, y):
-        """Forward, backward, check, update. Returns (loss, y_pred) or raises on NaN."""
-        saved_state = [(layer, {k: v.copy() for k, v in layer.state.items()})
-                       for layer in self.layers if layer.state]     # batch-norm statistics
-        value, y_pred = self._loss_and_backward(x, y, training=True)
-        slots = self._trainable_slots()
-        grads = [layer.grads[key] for layer, key in slots]
-        if not np.isfinite(value) or not all(np.isfinite(g).all() for g in grads):
-            for layer, state in saved_state:
-                for key, v in state.items():
-                    layer.state[key][...] = v
-            raise FloatingPointError(
-                f"the loss became {value} (NaN or inf) at optimizer step "
-                f"{self.optimizer.iterations}; training stopped and the weights from before "
-                f"this step were kept. Try a smaller learning rate or check the inputs for "
-                f"NaN/inf values.")
-        self.optimizer.apply(grads, [layer.params[key] for layer, key in slots])
-        for layer in self.layers:
-            if layer.trainable:
-                layer.apply_constraints()
+    def _fused_logits(self):
+        """The output layer's logits when the loss can take them (softmax or sigmoid
+        output with a cross-entropy loss): the exact gradient, as in Keras."""
+        if (self.loss.fusable_activation is not None and not getattr(self.loss, "from_logits", False)
+                and self.output_activation == self.loss.fusable_activation):
+            return self.output_logits
+        return None
+
+    def _loss_and_backward(self, x, y, training):
+        """Forward, loss (with regularization), backward; returns (loss, y_pred)."""
+        if self.loss is None:
+            raise ValueError(f"Model '{self.name}' must be compiled before training")
+        y_pred = self.forward(x, training=training)
+        value, dy, wrt_logits = self.loss.value_and_gradient(y, y_pred, self._fused_logits())
+        value += sum(self.losses)
+        self.backward(dy, from_logits=wrt_logits, compute_dx=False)
+        self.add_regularization_gradients()
         return value, y_pred
 
+    def compute_gradients(self, x, y, training=True):
+        """``(loss, grads)`` with grads aligned with ``trainable_weights``; no update."""
+        value, _ = self._loss_and_backward(x, y, training)
+        return value, [g.copy() for g in self.gradients]
+
+    def _train_step(self, x, y):
+        """Forward, backward, check, update, check. Returns (loss, y_pred).
+
+        Raises FloatingPointError, with every weight and statistic as it was
+        before the step, when the loss, a gradient or an updated weight is
+        NaN or inf."""
+        weights, state = self.trainable_weights, self.non_trainable_weights
+        state_before = [w.copy() for w in state]           # batch-norm statistics
+        value, y_pred = self._loss_and_backward(x, y, training=True)
+        grads = self.gradients
+        problem = ("the loss" if not np.isfinite(value) else
+                   "a gradient" if not _all_finite(grads) else None)
+        if problem is None:
+            weights_before = [w.copy() for w in weights]
+            optimizer_before = self.optimizer.get_state()
+            self.optimizer.apply(grads, weights)
+            self.apply_constraints()
+            if not _all_finite(weights):
+                problem = "an updated weight"
+                for w, before in zip(weights, weights_before):
+                    w[...] = before
+                self.optimizer.set_state(optimizer_before)
+        if problem is not None:
+            for w, before in zip(state, state_before):
+                w[...] = before
+            raise FloatingPointError(
+                f"{problem} became NaN or inf at optimizer step {self.optimizer.iterations} "
+                f"(loss {value}); training stopped and the weights from before this step were "
+                f"kept. Try a smaller learning rate or check the inputs for NaN/inf values.")
+        return value, y_pred
+
+    # -- checks --------------------------------------------------------------------
     def _check_targets(self, y):
         """Labels must fit the output: sparse labels in range, one-hot widths equal."""
         units = self.output_shape[-1]
@@ -53,7 +100,7 @@ class TrainingMixin:
                              f"shape {y.shape}")
 
     def _prepare_xy(self, x, y):
-        x = self._prepare(x)
+        x = self.prepare_input(x)
         y = checks.as_targets(y)
         checks.check_lengths(x, y)
         if self.loss is None:
@@ -72,95 +119,98 @@ class TrainingMixin:
         values = [value, *self._metric_values(y, y_pred).values()]
         return values[0] if len(values) == 1 else values
 
-    # -- loops -----------------------------------------------------------------------
+    # -- fit -------------------------------------------------------------------------
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_data=None,
             validation_split=0.0, shuffle=True, callbacks=None, initial_epoch=0):
         """Train for ``epochs`` passes over (x, y); returns a ``History``."""
-        with backend.compute_threads():
-            return self._fit(x, y, batch_size, epochs, verbose, validation_data,
-                             validation_split, shuffle, callbacks, initial_epoch)
-
-    def _fit(self, x, y, batch_size, epochs, verbose, validation_data, validation_split,
-             shuffle, callbacks, initial_epoch):
         x, y = self._prepare_xy(x, y)
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"validation_split must be in [0, 1), received {validation_split!r}")
         if batch_size is None or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, received {batch_size!r}")
-        if validation_split and validation_data is None:
-            cut = int(len(x) * (1 - validation_split))   # Keras takes the last samples
-            x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
+        x, y, validation_data = self._split_validation(x, y, validation_data, validation_split)
         history = History()
         callbacks = [history, *(callbacks or [])]
-        for cb in callbacks:
-            cb.set_model(self)
-            cb.on_train_begin()
         self.stop_training, self.history = False, history
-        n = len(x)
-        for epoch in range(initial_epoch, epochs):
+        with backend.compute_threads():
             for cb in callbacks:
-                cb.on_epoch_begin(epoch)
-            order = backend.rng().permutation(n) if shuffle else np.arange(n)
-            totals, seen = {}, 0
-            bar = tqdm(total=n, unit="img", desc=f"Epoch {epoch + 1}/{epochs}", leave=True,
-                       disable=verbose != 1, file=sys.stdout, dynamic_ncols=True)
-            try:
-                for batch, start in enumerate(range(0, n, batch_size)):
-                    idx = order[start:start + batch_size]
-                    xb, yb = x[idx], y[idx]
-                    try:
-                        value, y_pred = self._train_step(xb, yb)
-                    except FloatingPointError as exc:
-                        print(f"fit stopped: {exc}", file=sys.stderr)
-                        self.stop_training = True
-                        self.stop_reason = str(exc)
-                        break
-                    logs = {"loss": value, **self._metric_values(yb, y_pred)}
-                    for key, v in logs.items():
-                        totals[key] = totals.get(key, 0.0) + v * len(idx)
-                    seen += len(idx)
-                    bar.update(len(idx))
-                    bar.set_postfix({k: f"{v / seen:.4f}" for k, v in totals.items()}, refresh=False)
-                    for cb in callbacks:
-                        cb.on_batch_end(batch, logs)
-                    if self.stop_training:     # set by a callback or a Ctrl-C handler
-                        break
-            finally:
-                bar.close()
-            if seen == 0:
-                break
-            epoch_logs = {k: v / seen for k, v in totals.items()}
-            if validation_data is not None:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0,
-                                    return_dict=True)
-                epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+                cb.set_model(self)
+                cb.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch)
+                logs = self._train_epoch(x, y, batch_size, shuffle, callbacks,
+                                         f"Epoch {epoch + 1}/{epochs}", verbose)
+                if logs is None:                       # not one step was taken
+                    break
+                if validation_data is not None:
+                    val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0,
+                                        return_dict=True)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, logs)
+                if verbose:
+                    print(f"Epoch {epoch + 1}/{epochs} - " +
+                          " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()), flush=True)
+                if self.stop_training:
+                    break
             for cb in callbacks:
-                cb.on_epoch_end(epoch, epoch_logs)
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs} - " +
-                      " - ".join(f"{k}: {v:.4f}" for k, v in epoch_logs.items()), flush=True)
-            if self.stop_training:
-                break
-        for cb in callbacks:
-            cb.on_train_end()
+                cb.on_train_end()
         return history
 
+    @staticmethod
+    def _split_validation(x, y, validation_data, validation_split):
+        """Keras takes the last ``validation_split`` of the samples for validation."""
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must be in [0, 1), received {validation_split!r}")
+        if not validation_split or validation_data is not None:
+            return x, y, validation_data
+        cut = int(len(x) * (1 - validation_split))
+        return x[:cut], y[:cut], (x[cut:], y[cut:])
+
+    def _train_epoch(self, x, y, batch_size, shuffle, callbacks, title, verbose):
+        """One pass over (x, y) in batches; the mean logs, or None if no step was taken."""
+        n = len(x)
+        order = backend.rng().permutation(n) if shuffle else np.arange(n)
+        totals, seen = {}, 0
+        bar = tqdm(total=n, unit="img", desc=title, leave=True, disable=verbose != 1,
+                   file=sys.stdout, dynamic_ncols=True)
+        try:
+            for batch, start in enumerate(range(0, n, batch_size)):
+                idx = order[start:start + batch_size]
+                xb, yb = x[idx], y[idx]
+                try:
+                    value, y_pred = self._train_step(xb, yb)
+                except FloatingPointError as exc:
+                    print(f"fit stopped: {exc}", file=sys.stderr)
+                    self.stop_training = True
+                    break
+                logs = {"loss": value, **self._metric_values(yb, y_pred)}
+                for key, v in logs.items():
+                    totals[key] = totals.get(key, 0.0) + v * len(idx)
+                seen += len(idx)
+                bar.update(len(idx))
+                bar.set_postfix({k: f"{v / seen:.4f}" for k, v in totals.items()}, refresh=False)
+                for cb in callbacks:
+                    cb.on_batch_end(batch, logs)
+                if self.stop_training:     # set by a callback or a Ctrl-C handler
+                    break
+        finally:
+            bar.close()
+        return {k: v / seen for k, v in totals.items()} if seen else None
+
+    # -- evaluate and predict -------------------------------------------------------------
     def evaluate(self, x, y, batch_size=32, verbose=1, return_dict=False):
         """Mean loss (with regularization) and metrics over the data, no training."""
         x, y = self._prepare_xy(x, y)
-        with backend.compute_threads():
-            return self._evaluate(x, y, batch_size, verbose, return_dict)
-
-    def _evaluate(self, x, y, batch_size, verbose, return_dict):
         totals = {}
-        for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
-                          desc="evaluate", file=sys.stdout):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            y_pred = self.forward(xb, training=False)
-            value, _, _ = self.loss.value_and_gradient(yb, y_pred, self._fused_logits())
-            logs = {"loss": value + self.regularization_loss(), **self._metric_values(yb, y_pred)}
-            for key, v in logs.items():
-                totals[key] = totals.get(key, 0.0) + v * len(xb)
+        with backend.compute_threads():
+            for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
+                              desc="evaluate", file=sys.stdout):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                y_pred = self.forward(xb, training=False)
+                value, _, _ = self.loss.value_and_gradient(yb, y_pred, self._fused_logits())
+                logs = {"loss": value + sum(self.losses), **self._metric_values(yb, y_pred)}
+                for key, v in logs.items():
+                    totals[key] = totals.get(key, 0.0) + v * len(xb)
         results = {k: v / len(x) for k, v in totals.items()}
         if return_dict:
             return results
@@ -168,9 +218,9 @@ class TrainingMixin:
 
     def predict(self, x, batch_size=32, verbose=0):
         """Model outputs for x, computed batch by batch in inference mode."""
-        x = self._prepare(x)
+        x = self.prepare_input(x)
         with backend.compute_threads():
             batches = [self.forward(x[start:start + batch_size], training=False).copy()
-                   for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
-                                     desc="predict", file=sys.stdout)]
-            return np.concatenate(batches, axis=0)
+                       for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
+                                         desc="predict", file=sys.stdout)]
+        return np.concatenate(batches, axis=0)

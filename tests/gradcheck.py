@@ -7,7 +7,8 @@ forward passes, so even large layers are cheap to check.
 """
 import numpy as np
 
-# KERAS_SEMANTICS.md: float64 central finite differences (eps 1e-6): rtol 1e-3, atol 1e-5
+# docs/keras_semantics.md "Tolerances": float64 central finite differences (eps 1e-6):
+# rtol 1e-3, atol 1e-5
 EPS, RTOL, ATOL = 1e-6, 1e-3, 1e-5
 
 

@@ -1,16 +1,15 @@
 """Sequential: summary, training, gradients, save/load, callbacks and bad input."""
-import os
-
 import numpy as np
 import pytest
 
 import minicnn
 from minicnn import layers as L
+from minicnn.datasets import mnist
 from tests.gradcheck import directional_check
 
 
 def convnet(filters3=128):
-    """The Keras MNIST convnet of SEEDS.md."""
+    """docs/source_networks.md "Keras MNIST convnet" (filters3=64: the Sequential version)."""
     return minicnn.Sequential([
         L.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
         L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2),
@@ -264,16 +263,13 @@ def test_numpy_backend_gives_the_same_training(data):
 
 def test_trains_keras_convnet_on_real_mnist():
     """A few hundred steps on the real digits get well above chance."""
-    d = np.load(os.path.join(os.path.dirname(minicnn.__file__), "datasets", "data", "mnist.npz")
-                if os.path.exists(os.path.join(os.path.dirname(minicnn.__file__), "datasets",
-                                               "data", "mnist.npz"))
-                else "/work/shared/data/mnist.npz")
-    x = (d["x_train"][:12_800, :, :, None] / 255).astype(np.float32)
-    y = d["y_train"][:12_800]
-    xt = (d["x_test"][:2000, :, :, None] / 255).astype(np.float32)
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()   # the copy shipped in minicnn
+    x = (x_train[:12_800, :, :, None] / 255).astype(np.float32)
+    y = y_train[:12_800]
+    xt = (x_test[:2000, :, :, None] / 255).astype(np.float32)
     minicnn.set_random_seed(0)
     model = convnet(64)
     model.compile("rmsprop", "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-    loss, acc = model.evaluate(xt, d["y_test"][:2000], verbose=0)
+    loss, acc = model.evaluate(xt, y_test[:2000], verbose=0)
     assert acc > 0.9

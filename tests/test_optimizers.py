@@ -8,7 +8,8 @@ import pytest
 from minicnn import optimizers
 
 SHAPES = [(3, 3, 2, 4), (4,), (5, 3)]  # a conv kernel, a bias, a dense kernel
-RTOL, ATOL = 1e-6, 1e-7                  # one optimizer step, float32 (KERAS_SEMANTICS.md)
+RTOL, ATOL = 1e-6, 1e-7                  # one optimizer step, float32
+# (docs/keras_semantics.md "Tolerances"; the float64 numbers below are there too)
 
 KERAS_CASES = [
     ("SGD", {}),

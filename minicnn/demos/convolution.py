@@ -163,7 +163,7 @@ def explain_depth(print_fn=print, seed=0):
         say(f"  they differ by at most {float(np.abs(summed - y[:, :, f]).max()):g}")
     say("in one product: cols (16, 27) @ kernel (27, 2) -> (16, 2), reshaped to 4x4x2; "
         "a row of cols holds a window through all three channels")
-    cols = kernels.im2col(x[None], 3, 3, 1, 1, 1, 1, (0, 0, 0, 0))   # (16, 27)
+    cols = kernels.im2col(x[None], kernels.window(x.shape[:2], (3, 3)))   # (16, 27)
     y_cols = (cols @ kernel.reshape(27, 2) + bias).reshape(4, 4, 2)  # (16, 27) @ (27, 2)
     say(f"  im2col product vs Conv2D: max difference {float(np.abs(y_cols - y).max()):g}")
     return x, kernel, bias, y

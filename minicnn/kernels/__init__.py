@@ -5,41 +5,105 @@ Two implementations of every kernel live side by side:
 * ``minicnn.kernels.reference`` - plain NumPy, written to be read;
 * ``minicnn.kernels.jit``       - Numba ``@njit`` loops, written to be fast.
 
-The functions exported here call whichever one the backend setting selects
-(``minicnn.set_backend("numpy")`` or ``MINICNN_BACKEND=numpy``), so layers
-never need to know which one runs.
+Each function below is a one-line dispatch to the twin that the backend
+setting selects (``minicnn.set_backend("numpy")`` or ``MINICNN_BACKEND=numpy``),
+so layers never need to know which one runs. Windows (kernel size, strides,
+dilation, padding, output size) are ``geometry.Window`` values, built by
+``geometry.window``.
 """
 from .. import backend as _backend
 from . import reference
-from .geometry import conv_geometry, output_size, same_padding
+from .geometry import Window, output_size, same_padding, window
 
-KERNELS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward",
-           "avgpool_forward", "avgpool_backward", "bias_relu", "relu_backward", "column_sums",
-           "matmul", "matmul_tn")
 _jit_module = None
 
 
-def implementation(name=None):
+def implementation():
     """The module whose kernels run now: ``jit`` or ``reference``."""
     global _jit_module
-    if (name or _backend.backend()) == "numpy":
+    if _backend.backend() == "numpy":
         return reference
-    if _jit_module is None:
+    if _jit_module is None:                   # Numba compiles on first import: only when used
         from . import jit as _jit_module_loaded
         _jit_module = _jit_module_loaded
     return _jit_module
 
 
-def _dispatch(name):
-    def kernel(*args, **kwargs):
-        return getattr(implementation(), name)(*args, **kwargs)
-    kernel.__name__ = name
-    kernel.__doc__ = getattr(reference, name).__doc__
-    return kernel
+# -- convolution -------------------------------------------------------------------
+def conv2d_forward(x, kernel, bias, window, relu=False, workspace=None):
+    """x (N, H, W, C), kernel (kh, kw, C, F), bias (F,) or None -> (y (N, OH, OW, F), cache).
+
+    ``relu=True`` applies max(., 0) too; ``workspace`` is a dict the fast twin
+    may keep large work arrays in from one call to the next (one per layer
+    and thread)."""
+    return implementation().conv2d_forward(x, kernel, bias, window, relu, workspace)
 
 
-for _name in KERNELS:
-    globals()[_name] = _dispatch(_name)
+def conv2d_backward(dz, cache, need_dx=True):
+    """dz (N, OH, OW, F) -> (dx (N, H, W, C) or None, dkernel (kh, kw, C, F), dbias (F,) or None)."""
+    return implementation().conv2d_backward(dz, cache, need_dx)
 
-__all__ = list(KERNELS) + ["reference", "implementation", "conv_geometry",
-                           "output_size", "same_padding"]
+
+def im2col(x, window, out=None):
+    """x (N, H, W, C) -> cols (N*OH*OW, kh*kw*C): one receptive field per row."""
+    return implementation().im2col(x, window, out)
+
+
+def col2im(dcols, x_shape, window):
+    """dcols (N*OH*OW, kh*kw*C) -> dx (N, H, W, C): the adjoint of im2col."""
+    return implementation().col2im(dcols, x_shape, window)
+
+
+# -- pooling -----------------------------------------------------------------------
+def maxpool_forward(x, window):
+    """x (N, H, W, C) -> (y, argmax), both (N, OH, OW, C); argmax indexes the window row-major."""
+    return implementation().maxpool_forward(x, window)
+
+
+def maxpool_backward(dy, argmax, x_shape, window):
+    """dy (N, OH, OW, C) -> dx (N, H, W, C): each gradient to its window's winner."""
+    return implementation().maxpool_backward(dy, argmax, x_shape, window)
+
+
+def avgpool_forward(x, window):
+    """x (N, H, W, C) -> y (N, OH, OW, C): the mean of each window's real cells."""
+    return implementation().avgpool_forward(x, window)
+
+
+def avgpool_backward(dy, x_shape, window):
+    """dy (N, OH, OW, C) -> dx (N, H, W, C): each gradient shared over its window."""
+    return implementation().avgpool_backward(dy, x_shape, window)
+
+
+# -- element-wise, reductions, products -----------------------------------------------
+def bias_relu(z, b):
+    """z (rows, F), b (F,): z = max(z + b, 0) in place; returns z."""
+    return implementation().bias_relu(z, b)
+
+
+def relu_backward(dy, y):
+    """dy, y of one shape -> dz = dy where y > 0, else 0."""
+    return implementation().relu_backward(dy, y)
+
+
+def column_sums(a):
+    """a (rows, F) -> (F,): the sum of each column (a bias gradient)."""
+    return implementation().column_sums(a)
+
+
+def matmul(a, b, out=None):
+    """a (M, K) @ b (K, N) -> (M, N), written into ``out`` if given."""
+    return implementation().matmul(a, b, out)
+
+
+def matmul_tn(a, b):
+    """a (M, K), b (M, N) -> a.T @ b (K, N): the weight gradient of a matmul."""
+    return implementation().matmul_tn(a, b)
+
+
+KERNELS = ("conv2d_forward", "conv2d_backward", "im2col", "col2im", "maxpool_forward",
+           "maxpool_backward", "avgpool_forward", "avgpool_backward", "bias_relu",
+           "relu_backward", "column_sums", "matmul", "matmul_tn")
+
+__all__ = list(KERNELS) + ["Window", "window", "output_size", "same_padding", "reference",
+                           "implementation"]

@@ -12,6 +12,7 @@ For one spatial axis of size ``n``, a window of ``k`` taps spaced ``d`` apart
 * explicit padding ``(before, after)``: ``out = (n + before + after - eff) // s + 1``,
   the textbook ``(n + 2p - f) / s + 1``.
 """
+from dataclasses import dataclass
 
 
 def effective_size(k, d):
@@ -31,12 +32,6 @@ def output_size(n, k, s, d, pad_before, pad_after):
     return (n + pad_before + pad_after - effective_size(k, d)) // s + 1
 
 
-def output_hw(h, w, kh, kw, sh, sw, dh, dw, pads):
-    """(OH, OW) of a window sliding over an H x W image; pads is (top, bottom, left, right)."""
-    pt, pb, pl, pr = pads
-    return output_size(h, kh, sh, dh, pt, pb), output_size(w, kw, sw, dw, pl, pr)
-
-
 def resolve_padding(padding, hw, kernel, strides, dilation=(1, 1)):
     """Turn a padding spec into ``((top, bottom), (left, right))`` for one input size.
 
@@ -48,15 +43,50 @@ def resolve_padding(padding, hw, kernel, strides, dilation=(1, 1)):
     if padding == "same":
         return tuple(same_padding(n, k, s, d)
                      for n, k, s, d in zip(hw, kernel, strides, dilation))
-    return padding
+    return tuple(tuple(p) for p in padding)
 
 
-def conv_geometry(hw, kernel, strides, dilation, padding):
-    """Everything a conv/pool kernel needs: ``(pads, (out_h, out_w))``.
+@dataclass(frozen=True)
+class Window:
+    """Where a sliding window goes over an H x W image: all a conv or pool kernel needs.
 
-    ``pads`` is ``(top, bottom, left, right)``.
+    size      (kh, kw)                    taps of the window
+    strides   (sh, sw)                    cells moved between windows
+    dilation  (dh, dw)                    cells between taps (1 = adjacent)
+    padding   ((top, bottom), (left, right))  zero (or -inf) cells added around the image
+    input_hw  (H, W)
+    output_hw (OH, OW)                    windows along each axis
+
+    Build one with ``window(...)``; ``Conv2D.window(hw)`` and
+    ``Pooling2D.window(hw)`` return the one a layer uses for an input size.
     """
-    (pt, pb), (pl, pr) = resolve_padding(padding, hw, kernel, strides, dilation)
-    oh = output_size(hw[0], kernel[0], strides[0], dilation[0], pt, pb)
-    ow = output_size(hw[1], kernel[1], strides[1], dilation[1], pl, pr)
-    return (pt, pb, pl, pr), (oh, ow)
+    size: tuple
+    strides: tuple
+    dilation: tuple
+    padding: tuple
+    input_hw: tuple
+    output_hw: tuple
+
+    @property
+    def pads(self):
+        """The padding flattened to ``(top, bottom, left, right)``."""
+        (pt, pb), (pl, pr) = self.padding
+        return pt, pb, pl, pr
+
+
+def window(input_hw, size, strides=(1, 1), dilation=(1, 1), padding="valid", owner="window"):
+    """The ``Window`` of a kernel ``size`` over an image of ``input_hw``.
+
+    ``padding`` is "valid", "same" or ``((top, bottom), (left, right))``.
+    Raises ValueError, naming ``owner``, when not one window fits.
+    """
+    input_hw, size = tuple(int(n) for n in input_hw), tuple(size)
+    strides, dilation = tuple(strides), tuple(dilation)
+    pairs = resolve_padding(padding, input_hw, size, strides, dilation)
+    out = tuple(output_size(n, k, s, d, before, after) for n, k, s, d, (before, after)
+                in zip(input_hw, size, strides, dilation, pairs))
+    if min(out) < 1:
+        raise ValueError(f"{owner}: a {size[0]}x{size[1]} window with dilation {dilation} "
+                         f"does not fit input {input_hw[0]}x{input_hw[1]} with padding "
+                         f"{padding!r}")
+    return Window(size, strides, dilation, pairs, input_hw, out)

@@ -12,17 +12,11 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .geometry import output_hw
-
 JIT = dict(cache=True, nogil=True)
 
-# Waking the other cores for a parallel loop costs tens of microseconds (the
-# OpenMP threads sleep between kernels, see backend.py). Below this many array
-# elements the loop is done sooner on one core: batch-1 inference measured
-# 1.01 ms all parallel against 0.30 ms with this threshold (Keras MNIST
-# convnet, 2 cores); 2**18 beat 2**16, 2**17 and 2**19 on the emotion net.
-# (A second, serial compilation of each kernel ran 0.23 ms but took the cold
-# start, compiling everything, from 7.6 s to 10.0 s.)
+# Rule: a loop whose largest array has fewer elements than this runs on one
+# thread, because waking the other cores costs more than it saves on small
+# work (benchmarks/NOTES.md, optimization 2).
 SERIAL_BELOW = 1 << 18
 
 
@@ -66,11 +60,9 @@ def _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
                             cols[row, base + ch] = 0
 
 
-# With few channels (a gray or RGB image) the loop above copies only 1-3 values
-# per tap. Seen as (N, H, W*C), one row of pixels is one run of memory: without
-# dilation the kw taps of a kernel row are kw*C consecutive values, copied as
-# one run (2-3x faster for 1 channel; from 6 channels on the tap loop wins,
-# measured in benchmarks/NOTES.md).
+# Rule: below this many channels im2col copies whole kernel rows (kw*C
+# consecutive values of an (N, H, W*C) view) instead of tap by tap, because a
+# tap of a gray or RGB image is only 1-3 values (benchmarks/NOTES.md, 4).
 ROWS_BELOW_C = 4
 
 
@@ -104,18 +96,25 @@ def _im2col_rows(x, cols, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
                                 cols[row, base + j * c + ch] = 0
 
 
-def im2col(x, kh, kw, sh, sw, dh, dw, pads, out=None):
+def _loop_args(window):
+    """The scalars the loops take: kh, kw, sh, sw, dh, dw, top and left padding, OH, OW
+    (the loops need only the top and left padding)."""
+    (kh, kw), (sh, sw), (dh, dw) = window.size, window.strides, window.dilation
+    (pt, _), (pl, _) = window.padding
+    return (kh, kw, sh, sw, dh, dw, pt, pl, *window.output_hw)
+
+
+def im2col(x, window, out=None):
     """x (N, H, W, C) -> cols (N*OH*OW, kh*kw*C), written into ``out`` if given;
     see reference.im2col."""
     n, h, w, c = x.shape
-    pt, pl = pads[0], pads[2]                   # the loops need only top and left
-    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
+    (kh, kw), (oh, ow) = window.size, window.output_hw
     cols = _output(out, (n * oh * ow, kh * kw * c), x.dtype)
     x = np.ascontiguousarray(x)
     if c < ROWS_BELOW_C:
-        _im2col_rows(x.reshape(n, h, w * c), cols, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+        _im2col_rows(x.reshape(n, h, w * c), cols, c, *_loop_args(window))
     else:
-        _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+        _im2col(x, cols, *_loop_args(window))
     return cols
 
 
@@ -166,17 +165,15 @@ def _col2im_rows(cols, dx, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
                             dx[b, ih, iw * c + ch] += cols[row, base + j * c + ch]
 
 
-def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
+def col2im(dcols, x_shape, window):
     """dcols (N*OH*OW, kh*kw*C) -> dx (N, H, W, C); see reference.col2im."""
     n, h, w, c = x_shape
-    pt, pl = pads[0], pads[2]                   # the loops need only top and left
-    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
     dx = np.zeros(x_shape, dtype=dcols.dtype)
     dcols = np.ascontiguousarray(dcols)
     if c < ROWS_BELOW_C:                                         # dx seen as (N, H, W*C)
-        _col2im_rows(dcols, dx.reshape(n, h, w * c), c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+        _col2im_rows(dcols, dx.reshape(n, h, w * c), c, *_loop_args(window))
     else:
-        _col2im(dcols, dx, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+        _col2im(dcols, dx, *_loop_args(window))
     return dx
 
 
@@ -204,20 +201,27 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
                         first = False
                     else:                      # channels are contiguous: a vector loop
                         for ch in range(c):
-                            v = x[b, ih, iw, ch]
-                            if v > y[b, r, q, ch]:   # strict '>': the first maximum wins
+                            v, best = x[b, ih, iw, ch], y[b, r, q, ch]
+                            # strict '>': the first maximum wins; the first NaN
+                            # wins over any number, as np.argmax decides
+                            if v > best or (v != v and best == best):
                                 y[b, r, q, ch] = v
                                 arg[b, r, q, ch] = k
 
 
-def maxpool_forward(x, ph, pw, sh, sw, pads):
+def _pool_args(window):
+    """The scalars the pooling loops take: ph, pw, sh, sw, top and left padding."""
+    kh, kw, sh, sw, _, _, pt, pl, _, _ = _loop_args(window)
+    return kh, kw, sh, sw, pt, pl
+
+
+def maxpool_forward(x, window):
     """x (N, H, W, C) -> (y, argmax), both (N, OH, OW, C); see reference."""
-    n, h, w, c = x.shape
-    pt, pl = pads[0], pads[2]                   # the loops need only top and left
-    oh, ow = output_hw(h, w, ph, pw, sh, sw, 1, 1, pads)
+    n, _, _, c = x.shape
+    oh, ow = window.output_hw
     y = np.empty((n, oh, ow, c), dtype=x.dtype)
     arg = np.empty((n, oh, ow, c), dtype=np.int32)
-    _maxpool_forward(np.ascontiguousarray(x), y, arg, ph, pw, sh, sw, pt, pl)
+    _maxpool_forward(np.ascontiguousarray(x), y, arg, *_pool_args(window))
     return y, arg
 
 
@@ -252,17 +256,19 @@ def _maxpool_backward_tiled(dy, arg, dx, ph, pw, pt, pl):
                     dx[b, ih, iw, ch] = dy[b, r, q, ch] if arg[b, r, q, ch] == k else 0
 
 
-def maxpool_backward(dy, argmax, x_shape, ph, pw, sh, sw, pads):
+def maxpool_backward(dy, argmax, x_shape, window):
     """Scatter dy (N, OH, OW, C) to the winning cells of dx (N, H, W, C)."""
+    ph, pw, sh, sw, pt, pl = _pool_args(window)
+    dy = np.ascontiguousarray(dy)
     if (sh, sw) == (ph, pw):
         # Windows that tile the input (the usual 2x2, stride 2) never overlap:
         # each cell of dx is either its window's winner or 0, so one pass
         # writes dx with no zero-fill and no scattered adds.
         dx = np.empty(x_shape, dtype=dy.dtype)
-        _maxpool_backward_tiled(np.ascontiguousarray(dy), argmax, dx, ph, pw, pads[0], pads[2])
+        _maxpool_backward_tiled(dy, argmax, dx, ph, pw, pt, pl)
         return dx
     dx = np.zeros(x_shape, dtype=dy.dtype)
-    _maxpool_backward(np.ascontiguousarray(dy), argmax, dx, pw, sh, sw, pads[0], pads[2])
+    _maxpool_backward(dy, argmax, dx, pw, sh, sw, pt, pl)
     return dx
 
 
@@ -270,6 +276,7 @@ def maxpool_backward(dy, argmax, x_shape, ph, pw, sh, sw, pads):
 def _avgpool(x, y, ph, pw, sh, sw, pt, pl):
     n, h, w, c = x.shape
     oh, ow = y.shape[1], y.shape[2]
+    zero = np.zeros(1, x.dtype)[0]             # a 0 of x's type (x * 0 is NaN for inf)
     for nr in prange(n * oh):
         b, r = nr // oh, nr % oh
         for q in range(ow):
@@ -277,20 +284,18 @@ def _avgpool(x, y, ph, pw, sh, sw, pt, pl):
             j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + pw, w)
             inv = 1.0 / ((i1 - i0) * (j1 - j0))     # in-bounds cells only
             for ch in range(c):
-                acc = x[b, i0, j0, ch] * 0
+                acc = zero
                 for ih in range(i0, i1):
                     for iw in range(j0, j1):
                         acc += x[b, ih, iw, ch]
                 y[b, r, q, ch] = acc * inv
 
 
-def avgpool_forward(x, ph, pw, sh, sw, pads):
+def avgpool_forward(x, window):
     """x (N, H, W, C) -> y (N, OH, OW, C); see reference.avgpool_forward."""
-    n, h, w, c = x.shape
-    pt, pl = pads[0], pads[2]                   # the loops need only top and left
-    oh, ow = output_hw(h, w, ph, pw, sh, sw, 1, 1, pads)
-    y = np.empty((n, oh, ow, c), dtype=x.dtype)
-    _avgpool(np.ascontiguousarray(x), y, ph, pw, sh, sw, pt, pl)
+    n, _, _, c = x.shape
+    y = np.empty((n, *window.output_hw, c), dtype=x.dtype)
+    _avgpool(np.ascontiguousarray(x), y, *_pool_args(window))
     return y
 
 
@@ -310,10 +315,10 @@ def _avgpool_backward(dy, dx, ph, pw, sh, sw, pt, pl):
                             dx[b, ih, iw, ch] += dy[b, r, q, ch] * inv
 
 
-def avgpool_backward(dy, x_shape, ph, pw, sh, sw, pads):
+def avgpool_backward(dy, x_shape, window):
     """Spread dy (N, OH, OW, C) evenly over each window of dx (N, H, W, C)."""
     dx = np.zeros(x_shape, dtype=dy.dtype)
-    _avgpool_backward(np.ascontiguousarray(dy), dx, ph, pw, sh, sw, pads[0], pads[2])
+    _avgpool_backward(np.ascontiguousarray(dy), dx, *_pool_args(window))
     return dx
 
 
@@ -323,7 +328,7 @@ def _bias_relu(z, b):
     for r in prange(rows):
         for k in range(f):
             v = z[r, k] + b[k]
-            z[r, k] = v if v > 0 else 0
+            z[r, k] = v if v > 0 or v != v else 0    # NaN stays NaN, as np.maximum
 
 
 def bias_relu(z, b):
@@ -373,9 +378,8 @@ def column_sums(a):
 
 
 # -- matrix products split across the cores ------------------------------------------
-# np.dot inside an @njit function calls BLAS (through SciPy) on one thread; the
-# prange below gives each core its own band of rows. That keeps every core busy
-# without a second thread pool (BLAS's) competing with Numba's.
+# Rule: each core multiplies its own band of rows with single-threaded BLAS
+# (np.dot inside @njit), so no second thread pool competes with Numba's.
 MIN_ROWS_PER_TASK = 512
 
 
@@ -427,3 +431,71 @@ def matmul_tn(a, b):
     parts = np.empty((tasks, a.shape[1], b.shape[1]), dtype=a.dtype)
     _matmul_tn(np.ascontiguousarray(a), np.ascontiguousarray(b), parts)
     return parts.sum(axis=0)
+
+
+# -- the convolution, fast path ------------------------------------------------------
+# The same three steps as reference.conv2d_forward / conv2d_backward, with the
+# detours that buy speed:
+# * a 1x1, stride-1, unpadded kernel needs no im2col: x already is cols;
+# * bias and ReLU in one pass over z (bias_relu);
+# * work arrays above WORKSPACE_FROM_BYTES are kept in the caller's
+#   ``workspace`` dict and reused next step, because glibc maps a fresh large
+#   array from new memory and every step pays its page faults, while smaller
+#   arrays come back warm from the allocator (benchmarks/NOTES.md, 4).
+WORKSPACE_FROM_BYTES = 32 << 20
+
+
+def _work_array(workspace, name, shape, dtype):
+    """A large work array kept in ``workspace`` between calls, or None ("allocate")."""
+    if workspace is None or np.prod(shape) * np.dtype(dtype).itemsize < WORKSPACE_FROM_BYTES:
+        return None
+    buf = workspace.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        buf = workspace[name] = np.empty(shape, dtype)
+    return buf
+
+
+def _is_pointwise(window):
+    """A 1x1, stride-1, unpadded window: every pixel is its own receptive field."""
+    return (window.size == (1, 1) and window.strides == (1, 1)
+            and window.padding == ((0, 0), (0, 0)))
+
+
+def conv2d_forward(x, kernel, bias, window, relu=False, workspace=None):
+    """x (N, H, W, C) -> (y (N, OH, OW, F), cache); see reference.conv2d_forward."""
+    n, h, w, c = x.shape
+    f = kernel.shape[-1]
+    (kh, kw), (oh, ow) = window.size, window.output_hw
+    if _is_pointwise(window):
+        cols = np.ascontiguousarray(x).reshape(n * h * w, c)          # (N*H*W, C)
+    else:
+        cols = im2col(x, window, out=_work_array(workspace, "cols", (n * oh * ow, kh * kw * c),
+                                                  x.dtype))            # (N*OH*OW, kh*kw*C)
+    z = matmul(cols, kernel.reshape(-1, f))                             # (N*OH*OW, F)
+    if bias is not None and relu:
+        bias_relu(z, bias)                                              # in place
+    else:
+        if bias is not None:
+            z += bias
+        if relu:
+            np.maximum(z, 0, out=z)
+    cache = {"cols": cols, "kernel": kernel, "x_shape": x.shape, "window": window,
+             "has_bias": bias is not None, "workspace": workspace}
+    return z.reshape(n, oh, ow, f), cache
+
+
+def conv2d_backward(dz, cache, need_dx=True):
+    """(dx, dkernel, dbias) from dz (N, OH, OW, F); see reference.conv2d_backward."""
+    kernel = cache["kernel"]
+    f = kernel.shape[-1]
+    dz = dz.reshape(-1, f)                                              # (N*OH*OW, F)
+    dkernel = matmul_tn(cache["cols"], dz).reshape(kernel.shape)        # cols.T @ dz
+    dbias = column_sums(dz) if cache["has_bias"] else None              # dz.sum(axis=0)
+    if not need_dx:
+        return None, dkernel, dbias
+    kernel2d = kernel.reshape(-1, f)                                    # (kh*kw*C, F)
+    if _is_pointwise(cache["window"]):          # dx is dcols itself: never a kept array
+        return matmul(dz, kernel2d.T).reshape(cache["x_shape"]), dkernel, dbias
+    dcols = matmul(dz, kernel2d.T, out=_work_array(cache["workspace"], "dcols",
+                                                    (dz.shape[0], kernel2d.shape[0]), dz.dtype))
+    return col2im(dcols, cache["x_shape"], cache["window"]), dkernel, dbias

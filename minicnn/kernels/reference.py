@@ -1,136 +1,200 @@
 """Plain-NumPy twins of the JIT kernels: the version to read.
 
 Every function here computes exactly what its namesake in ``jit.py`` computes,
-with whole-array NumPy operations instead of explicit loops. The tests compare
-the two on random shapes; ``minicnn.set_backend("numpy")`` runs a model on
-these alone.
+with whole-array NumPy operations instead of explicit loops, NaN and inf
+included. The tests compare the two on random shapes and on special values;
+``minicnn.set_backend("numpy")`` runs a model on these alone.
 
-Shapes use NHWC throughout. ``pads`` is ``(top, bottom, left, right)``.
+Shapes use NHWC throughout. ``window`` is a ``geometry.Window``: the kernel
+size, strides, dilation, padding and output size of one sliding window.
+
+Everything a conv or a pool does to the image goes through one function,
+``windows``, which lays every receptive field out side by side, and its
+adjoint ``windows_adjoint``, which adds them back where they came from
+(that is what a backward pass needs). im2col is ``windows`` flattened; max and
+average pooling reduce over it.
+
 The im2col column order is ``(kh, kw, C)``, the same order in which a Keras
 kernel ``(kh, kw, C, F)`` reshapes to ``(kh*kw*C, F)``, so a convolution is
 one matrix product with no transpose.
 """
 import numpy as np
 
-from .geometry import output_hw
+
+# -- one sliding window, forward and adjoint -------------------------------------------
+def _taps(i, d, s, n_out):
+    """The cells tap i of every window reads along one axis: a strided slice."""
+    start = i * d
+    return slice(start, start + s * (n_out - 1) + 1, s)
 
 
-def _window_slices(i, j, oh, ow, sh, sw, dh, dw):
-    """Row/column slices of the padded input that tap (i, j) of every window reads."""
-    r0, c0 = i * dh, j * dw
-    return slice(r0, r0 + sh * (oh - 1) + 1, sh), slice(c0, c0 + sw * (ow - 1) + 1, sw)
+def windows(x, window, fill=0.0):
+    """Every receptive field of x, side by side.
 
-
-def _pad(x, pads, value=0.0):
-    pt, pb, pl, pr = pads
-    return np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=value)
-
-
-def im2col(x, kh, kw, sh, sw, dh, dw, pads, out=None):
-    """Unfold every receptive field into a row.
-
-    x: (N, H, W, C) -> cols: (N*OH*OW, kh*kw*C), written into ``out`` if given
-    (the layers pass a buffer they keep from step to step).
+    x (N, H, W, C) -> (N, OH, OW, kh, kw, C), where ``[n, r, q, i, j, :]`` is
+    tap (i, j) of the window at output cell (r, q). Cells outside the image
+    read ``fill``. Tap (i, j) of *all* windows is one strided slice of the
+    padded image, so the loop runs over the kh*kw taps, not over the windows.
     """
-    n, h, w, c = x.shape
-    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
-    xp = _pad(x, pads)                                    # (N, H+pt+pb, W+pl+pr, C)
-    cols = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+    n, _, _, c = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = window.size, window.strides, window.dilation
+    oh, ow = window.output_hw
+    (pt, pb), (pl, pr) = window.padding
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)),
+                constant_values=fill)                            # (N, H+pt+pb, W+pl+pr, C)
+    out = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            rows, columns = _window_slices(i, j, oh, ow, sh, sw, dh, dw)
-            cols[:, :, :, i, j, :] = xp[:, rows, columns, :]  # (N, OH, OW, C)
-    cols = cols.reshape(n * oh * ow, kh * kw * c)
+            out[:, :, :, i, j, :] = xp[:, _taps(i, dh, sh, oh), _taps(j, dw, sw, ow), :]
+    return out
+
+
+def windows_adjoint(win, x_shape, window):
+    """Add every window's cells back onto the image: the transpose of ``windows``.
+
+    win (N, OH, OW, kh, kw, C) -> (N, H, W, C). A cell that several windows
+    cover receives the sum of their values; values that fall on the padding
+    are dropped.
+    """
+    n, h, w, c = x_shape
+    (kh, kw), (sh, sw), (dh, dw) = window.size, window.strides, window.dilation
+    oh, ow = window.output_hw
+    (pt, pb), (pl, pr) = window.padding
+    xp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=win.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            xp[:, _taps(i, dh, sh, oh), _taps(j, dw, sw, ow), :] += win[:, :, :, i, j, :]
+    return xp[:, pt:pt + h, pl:pl + w, :]
+
+
+# -- convolution -------------------------------------------------------------------
+def im2col(x, window, out=None):
+    """Unfold every receptive field into a row.
+
+    x (N, H, W, C) -> cols (N*OH*OW, kh*kw*C), written into ``out`` if given.
+    """
+    n, _, _, c = x.shape
+    (kh, kw), (oh, ow) = window.size, window.output_hw
+    cols = windows(x, window).reshape(n * oh * ow, kh * kw * c)
     if out is None:
         return cols
     out[...] = cols
     return out
 
 
-def col2im(dcols, x_shape, kh, kw, sh, sw, dh, dw, pads):
+def col2im(dcols, x_shape, window):
     """Fold rows back onto the image, adding where receptive fields overlap.
 
     The adjoint of ``im2col``: dcols (N*OH*OW, kh*kw*C) -> dx (N, H, W, C).
     """
-    n, h, w, c = x_shape
-    pt, pb, pl, pr = pads
-    oh, ow = output_hw(h, w, kh, kw, sh, sw, dh, dw, pads)
-    cols = dcols.reshape(n, oh, ow, kh, kw, c)
-    dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=dcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, columns = _window_slices(i, j, oh, ow, sh, sw, dh, dw)
-            dxp[:, rows, columns, :] += cols[:, :, :, i, j, :]
-    return dxp[:, pt:pt + h, pl:pl + w, :]
+    n, _, _, c = x_shape
+    (kh, kw), (oh, ow) = window.size, window.output_hw
+    return windows_adjoint(dcols.reshape(n, oh, ow, kh, kw, c), x_shape, window)
 
 
-def _pool_windows(x, ph, pw, sh, sw, pads, fill):
-    """All pooling windows side by side: (N, OH, OW, ph*pw, C)."""
-    n, h, w, c = x.shape
-    oh, ow = output_hw(h, w, ph, pw, sh, sw, 1, 1, pads)
-    xp = _pad(x, pads, fill)
-    win = np.empty((n, oh, ow, ph * pw, c), dtype=x.dtype)
-    for i in range(ph):
-        for j in range(pw):
-            rows, columns = _window_slices(i, j, oh, ow, sh, sw, 1, 1)
-            win[:, :, :, i * pw + j, :] = xp[:, rows, columns, :]
-    return win
+def conv2d_forward(x, kernel, bias, window, relu=False, workspace=None):
+    """A 2-D convolution (Keras's cross-correlation) as one matrix product.
+
+    x (N, H, W, C), kernel (kh, kw, C, F), bias (F,) or None -> (y, cache),
+    y (N, OH, OW, F). ``relu=True`` also applies max(., 0). ``workspace`` is
+    ignored here (the fast twin keeps large work arrays in it).
+
+        cols = im2col(x)             (1)  (N*OH*OW, kh*kw*C), one receptive field a row
+        z    = cols @ W + b          (2)  W = kernel as (kh*kw*C, F); z is (N*OH*OW, F)
+        y    = z as (N, OH, OW, F)   (3)
+    """
+    n, f = x.shape[0], kernel.shape[-1]
+    oh, ow = window.output_hw
+    cols = im2col(x, window)                                  # (1) (N*OH*OW, kh*kw*C)
+    z = cols @ kernel.reshape(-1, f)                          # (2) (N*OH*OW, F)
+    if bias is not None:
+        z += bias
+    if relu:
+        z = np.maximum(z, 0)
+    cache = {"cols": cols, "kernel": kernel, "x_shape": x.shape, "window": window,
+             "has_bias": bias is not None}
+    return z.reshape(n, oh, ow, f), cache                     # (3) (N, OH, OW, F)
 
 
-def maxpool_forward(x, ph, pw, sh, sw, pads):
+def conv2d_backward(dz, cache, need_dx=True):
+    """Gradients of ``conv2d_forward`` from dz = dL/dz (N, OH, OW, F), the gradient
+    of the convolution's output before any ReLU. Returns (dx, dkernel, dbias);
+    dx is None when ``need_dx`` is False, dbias None without a bias.
+
+        dW = cols.T @ dz             (4)  (kh*kw*C, F), reshaped to the kernel
+        db = dz summed over rows     (5)  (F,)
+        dx = col2im(dz @ W.T)        (6)  (N*OH*OW, kh*kw*C) folded to (N, H, W, C)
+    """
+    kernel = cache["kernel"]
+    f = kernel.shape[-1]
+    dz = dz.reshape(-1, f)                                    # (N*OH*OW, F)
+    dkernel = (cache["cols"].T @ dz).reshape(kernel.shape)    # (4)
+    dbias = dz.sum(axis=0) if cache["has_bias"] else None     # (5)
+    if not need_dx:
+        return None, dkernel, dbias
+    dcols = dz @ kernel.reshape(-1, f).T                      # (N*OH*OW, kh*kw*C)
+    return col2im(dcols, cache["x_shape"], cache["window"]), dkernel, dbias   # (6)
+
+
+# -- pooling -----------------------------------------------------------------------
+def _real_cells(x_shape, window, dtype):
+    """1 where a window's tap lands on the image, 0 on padding: (1, OH, OW, kh*kw, 1)."""
+    ones = np.ones((1, x_shape[1], x_shape[2], 1), dtype=dtype)
+    (kh, kw), (oh, ow) = window.size, window.output_hw
+    return windows(ones, window, fill=0.0).reshape(1, oh, ow, kh * kw, 1)
+
+
+def maxpool_forward(x, window):
     """Max over each window; padding is -inf so it never wins.
 
     Returns y (N, OH, OW, C) and argmax (N, OH, OW, C): the row-major position
-    inside the window of the first maximum (np.argmax keeps the first).
+    inside the window of the first maximum (np.argmax keeps the first, and a
+    NaN counts as the maximum, so NaN propagates as in NumPy and TensorFlow).
+    A window whose real cells are all -inf picks its first real cell, never a
+    padded one.
     """
-    win = _pool_windows(x, ph, pw, sh, sw, pads, -np.inf)   # (N, OH, OW, ph*pw, C)
-    argmax = win.argmax(axis=3).astype(np.int32)
-    y = np.take_along_axis(win, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
-    return y, argmax
+    n, _, _, c = x.shape
+    (kh, kw), (oh, ow) = window.size, window.output_hw
+    win = windows(x, window, fill=-np.inf).reshape(n, oh, ow, kh * kw, c)
+    argmax = win.argmax(axis=3)[:, :, :, None, :]              # (N, OH, OW, 1, C)
+    real = _real_cells(x.shape, window, x.dtype) > 0          # (1, OH, OW, kh*kw, 1)
+    on_padding = ~np.take_along_axis(real, argmax, axis=3)    # only when all real cells are -inf
+    argmax = np.where(on_padding, real.argmax(axis=3, keepdims=True), argmax)
+    y = np.take_along_axis(win, argmax, axis=3)[:, :, :, 0, :]
+    return y, argmax[:, :, :, 0, :].astype(np.int32)
 
 
-def maxpool_backward(dy, argmax, x_shape, ph, pw, sh, sw, pads):
+def maxpool_backward(dy, argmax, x_shape, window):
     """Route each upstream gradient to the input cell that won its window."""
-    n, h, w, c = x_shape
-    pt, pb, pl, pr = pads
-    oh, ow = dy.shape[1], dy.shape[2]
-    dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=dy.dtype)
-    for i in range(ph):
-        for j in range(pw):
-            rows, columns = _window_slices(i, j, oh, ow, sh, sw, 1, 1)
-            dxp[:, rows, columns, :] += np.where(argmax == i * pw + j, dy, 0)
-    return dxp[:, pt:pt + h, pl:pl + w, :]
+    n, oh, ow, c = dy.shape
+    kh, kw = window.size
+    taps = np.arange(kh * kw).reshape(1, 1, 1, kh * kw, 1)
+    dwin = np.where(argmax[:, :, :, None, :] == taps, dy[:, :, :, None, :],
+                    np.zeros((), dtype=dy.dtype))             # (N, OH, OW, kh*kw, C)
+    return windows_adjoint(dwin.reshape(n, oh, ow, kh, kw, c), x_shape, window)
 
 
-def _inbounds_count(x_shape, ph, pw, sh, sw, pads, dtype):
-    """How many real (not padded) cells each window covers: (1, OH, OW, 1)."""
-    ones = np.ones((1, x_shape[1], x_shape[2], 1), dtype=dtype)
-    return _pool_windows(ones, ph, pw, sh, sw, pads, 0.0).sum(axis=3)
-
-
-def avgpool_forward(x, ph, pw, sh, sw, pads):
+def avgpool_forward(x, window):
     """Mean over each window, counting only in-bounds cells (as TensorFlow)."""
-    win = _pool_windows(x, ph, pw, sh, sw, pads, 0.0)       # (N, OH, OW, ph*pw, C)
-    count = _inbounds_count(x.shape, ph, pw, sh, sw, pads, x.dtype)
+    n, _, _, c = x.shape
+    (kh, kw), (oh, ow) = window.size, window.output_hw
+    win = windows(x, window, fill=0.0).reshape(n, oh, ow, kh * kw, c)
+    count = _real_cells(x.shape, window, x.dtype).sum(axis=3)      # (1, OH, OW, 1)
     return win.sum(axis=3) / count
 
 
-def avgpool_backward(dy, x_shape, ph, pw, sh, sw, pads):
-    """Spread each upstream gradient evenly over the cells of its window."""
-    n, h, w, c = x_shape
-    pt, pb, pl, pr = pads
-    oh, ow = dy.shape[1], dy.shape[2]
-    share = dy / _inbounds_count(x_shape, ph, pw, sh, sw, pads, dy.dtype)
-    dxp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=dy.dtype)
-    for i in range(ph):
-        for j in range(pw):
-            rows, columns = _window_slices(i, j, oh, ow, sh, sw, 1, 1)
-            dxp[:, rows, columns, :] += share
-    return dxp[:, pt:pt + h, pl:pl + w, :]
+def avgpool_backward(dy, x_shape, window):
+    """Spread each upstream gradient evenly over the real cells of its window."""
+    n, oh, ow, c = dy.shape
+    kh, kw = window.size
+    share = dy / _real_cells(x_shape, window, dy.dtype).sum(axis=3)  # (N, OH, OW, C)
+    dwin = np.broadcast_to(share[:, :, :, None, None, :], (n, oh, ow, kh, kw, c))
+    return windows_adjoint(dwin, x_shape, window)
 
 
+# -- element-wise and reductions ---------------------------------------------------
 def bias_relu(z, b):
-    """y = max(z + b, 0) in place on z (N*, F) with b (F,); returns z."""
+    """y = max(z + b, 0) in place on z (N*, F) with b (F,); returns z. NaN stays NaN."""
     z += b
     np.maximum(z, 0, out=z)
     return z

@@ -1,9 +1,10 @@
 """Layers that only apply a function: Activation, ReLU, Softmax.
 
 Also ``ActivationMixin``, the fused ``activation=`` argument of Conv2D and
-Dense: the layer keeps its output y for the backward rule, and, when the
-activation is softmax, its pre-activation logits z so that a cross-entropy
-loss can use the exact ``(softmax - t) / N`` gradient (Keras does the same).
+Dense: the layer keeps its output y in its cache for the backward rule, and,
+when the activation is softmax, its pre-activation logits z so that a
+cross-entropy loss can use the exact ``(softmax - t) / N`` gradient (Keras does
+the same).
 """
 import numpy as np
 
@@ -14,21 +15,25 @@ from .base import Layer
 class ActivationMixin:
     """Forward and backward of a layer's ``activation=`` argument."""
 
-    def _activate(self, z):
-        self._logits = z if self.activation == "softmax" else None
-        self._y = activations.FORWARD[self.activation](z)
-        return self._y
+    def _activate(self, z, applied=False):
+        """y = activation(z), kept in the cache with, for softmax, the logits z.
+
+        ``applied``: a fused kernel already applied the activation (z is y)."""
+        y = z if applied else activations.FORWARD[self.activation](z)
+        self.cache["y"] = y
+        self.cache["logits"] = z if self.activation == "softmax" else None
+        return y
 
     def _activation_backward(self, dy, from_logits=False):
         """dL/dz from dL/dy; with ``from_logits`` dy already is dL/dz (fused loss)."""
         if from_logits or self.activation == "linear":
             return dy
-        return activations.BACKWARD[self.activation](dy, self._y)
+        return activations.BACKWARD[self.activation](dy, self.cache["y"])
 
     @property
     def logits(self):
-        """The pre-softmax values of the last forward pass (softmax layers only)."""
-        return self._logits
+        """The pre-softmax values of the last forward pass in this thread (softmax only)."""
+        return self.cache.get("logits")
 
 
 class Activation(ActivationMixin, Layer):
@@ -39,9 +44,10 @@ class Activation(ActivationMixin, Layer):
         self.activation = activations.get(activation, f"Activation '{self.name}'")
 
     def forward(self, x, training=False):
+        self.cache = {}
         return self._activate(self.check_input(x))
 
-    def backward(self, dy, from_logits=False):
+    def backward(self, dy, from_logits=False, compute_dx=True):
         return self._activation_backward(dy, from_logits)
 
     def get_config(self):
@@ -87,20 +93,23 @@ class ReLU(Layer):
 
     def forward(self, x, training=False):
         x = self.check_input(x)
-        self._x = x
         if self._is_plain():
-            self._y = np.maximum(x, 0)
-            return self._y
+            y = np.maximum(x, 0)
+            self.cache = {"y": y}
+            return y
+        self.cache = {"x": x}
         t = self.dtype.type(self.threshold)
         y = np.where(x >= t, x, self.dtype.type(self.negative_slope) * (x - t))
         if self.max_value is not None:
             y = np.minimum(y, self.dtype.type(self.max_value))
         return y.astype(self.dtype, copy=False)
 
-    def backward(self, dy):
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        if from_logits:                        # dy is already the gradient of the input
+            return dy
         if self._is_plain():
-            return activations.relu_backward(dy, self._y)
-        x = self._x
+            return activations.relu_backward(dy, self.cache["y"])
+        x = self.cache["x"]
         slope = np.where(x >= self.threshold, 1, self.negative_slope).astype(self.dtype)
         if self.max_value is not None:
             slope = np.where(x >= self.max_value, 0, slope).astype(self.dtype)

@@ -5,16 +5,30 @@ A layer is thin: hyper-parameters in ``__init__``, weights in ``build``,
 
 * ``params`` - dict of weight arrays (``{"kernel": W, "bias": b}``);
 * ``grads``  - dict with the same keys, *overwritten* by every ``backward``;
-* ``state``  - non-trained arrays saved with the model (batch-norm moving stats).
+* ``state``  - non-trained arrays saved with the model (batch-norm moving stats);
+* ``cache``  - a dict of what ``forward`` keeps for ``backward`` (named values,
+  never a tuple whose order is a contract). Each thread has its own, so
+  several threads may run ``forward`` on one model at once.
+
+Every layer has the same two passes:
+
+    y  = layer.forward(x, training=False)
+    dx = layer.backward(dy, from_logits=False, compute_dx=True)
+
+``from_logits=True`` says dy is already the gradient of the layer's
+pre-activation z (a fused softmax + cross-entropy loss, or a picture made
+from a ReLU's input); layers without an activation ignore it.
+``compute_dx=False`` says nobody needs dx (the model's first trained layer):
+a layer may then skip that work and return None.
 """
 import re
+import threading
 
 import numpy as np
 
 from .. import backend
 
 _NAME_COUNTS = {}
-SCRATCH_FROM_BYTES = 32 << 20     # see Layer.scratch
 
 
 def clear_session():
@@ -85,7 +99,7 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.state = {}
-        self._scratch = {}        # work arrays kept between steps, see scratch()
+        self._per_thread = threading.local()      # cache and workspace, see below
         self.built = False
         self.input_shape = None
         self.output_shape = None
@@ -156,22 +170,23 @@ class Layer:
         for key, constraint in getattr(self, "_constraints", {}).items():
             self.params[key][...] = constraint(self.params[key])
 
-    # -- shapes ----------------------------------------------------------------
-    def scratch(self, name, shape, dtype):
-        """A work array kept from one step to the next, for arrays used only
-        inside the layer (never outputs). Only large ones: glibc maps a fresh
-        array above 32 MiB from new memory and every step pays its page faults
-        (emotion net, 85 MB im2col matrix: 560 -> 620 img/s with reuse), while
-        smaller arrays come back warm from the allocator, and keeping them was
-        slower (Keras MNIST convnet 3,500 -> 2,900 img/s). Returns None, meaning
-        "allocate", below that size."""
-        if np.prod(shape) * np.dtype(dtype).itemsize < SCRATCH_FROM_BYTES:
-            return None
-        buf = self._scratch.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._scratch[name] = np.empty(shape, dtype)
-        return buf
+    # -- what forward keeps for backward, one per thread ------------------------------
+    @property
+    def cache(self):
+        """The named values the last ``forward`` in this thread kept for ``backward``."""
+        return self._per_thread.__dict__.setdefault("cache", {})
 
+    @cache.setter
+    def cache(self, values):
+        self._per_thread.cache = values
+
+    @property
+    def workspace(self):
+        """A dict the fast kernels may keep large work arrays in between steps
+        (never outputs), one per thread so concurrent calls never share one."""
+        return self._per_thread.__dict__.setdefault("workspace", {})
+
+    # -- shapes ----------------------------------------------------------------
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (batch axis included)."""
         self.input_shape = tuple(input_shape)
@@ -202,9 +217,11 @@ class Layer:
 
     # -- the two passes ----------------------------------------------------------
     def forward(self, x, training=False):
+        """Return the layer's output for x; keep what backward needs in ``self.cache``."""
         raise NotImplementedError
 
-    def backward(self, dy):
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        """Return dL/dx from dy = dL/dy and fill ``self.grads`` (see the module docstring)."""
         raise NotImplementedError
 
     def __call__(self, x, training=False):

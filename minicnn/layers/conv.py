@@ -13,12 +13,15 @@ Backward, given dy = dL/dy:
     db   = dz.sum(axis=0)             # (F,)
     dx   = col2im(dz @ W.T)           # (N*OH*OW, kh*kw*C) folded back to (N, H, W, C)
 
+The convolution itself is ``kernels.conv2d_forward`` / ``conv2d_backward``:
+``kernels/reference.py`` spells out the six equations above in NumPy; the
+fast twin in ``kernels/jit.py`` computes the same with its speed detours
+(1x1 shortcut, fused bias + ReLU, kept work arrays).
 Like Keras this is a cross-correlation: the kernel is not flipped.
 """
 import numpy as np
 
 from .. import activations, kernels
-from ..kernels.geometry import conv_geometry
 from .activation import ActivationMixin
 from .base import Layer, as_pair, normalize_padding
 
@@ -61,67 +64,35 @@ class Conv2D(ActivationMixin, Layer):
                             self.bias_regularizer, self.bias_constraint)
         super().build(input_shape)
 
-    def _geometry(self, hw):
-        pads, (oh, ow) = conv_geometry(hw, self.kernel_size, self.strides,
-                                       self.dilation_rate, self.padding)
-        if oh < 1 or ow < 1:
-            raise ValueError(f"Conv2D '{self.name}': kernel {self.kernel_size} with dilation "
-                             f"{self.dilation_rate} does not fit input {hw[0]}x{hw[1]} with "
-                             f"padding {self.padding!r}")
-        return pads, (oh, ow)
+    def window(self, hw=None):
+        """The ``Window`` this layer slides over an input of height and width ``hw``
+        (default: the size it was built for)."""
+        hw = self.input_shape[1:3] if hw is None else hw
+        return kernels.window(hw, self.kernel_size, self.strides, self.dilation_rate,
+                              self.padding, owner=f"Conv2D '{self.name}'")
 
     def compute_output_shape(self, input_shape):
         n, h, w, _ = input_shape
         if h is None or w is None:
             return (n, None, None, self.filters)
-        _, (oh, ow) = self._geometry((h, w))
-        return (n, oh, ow, self.filters)
-
-    def _is_pointwise(self, pads):
-        """A 1x1, stride-1, unpadded conv needs no im2col: x already is cols."""
-        return self.kernel_size == (1, 1) and self.strides == (1, 1) and not any(pads)
+        return (n, *self.window((h, w)).output_hw, self.filters)
 
     def forward(self, x, training=False):
         x = self.check_input(x, rank=4)
-        n, h, w, c = x.shape
-        pads, (oh, ow) = self._geometry((h, w))
-        kh, kw = self.kernel_size
-        if self._is_pointwise(pads):
-            cols = x.reshape(n * h * w, c)                           # (N*H*W, C)
-        else:
-            cols = kernels.im2col(x, kh, kw, *self.strides, *self.dilation_rate, pads,
-                                  out=self.scratch("cols", (n * oh * ow, kh * kw * c), x.dtype))
-        kernel = self.params["kernel"].reshape(-1, self.filters)     # (kh*kw*C, F)
-        z = kernels.matmul(cols, kernel)                             # (N*OH*OW, F)
-        if self.use_bias and self.activation == "relu":
-            y = kernels.bias_relu(z, self.params["bias"])            # fused, in place
-            self._logits, self._y = None, y
-        else:
-            if self.use_bias:
-                z += self.params["bias"]
-            y = self._activate(z)
-        self._cache = {"cols": cols, "x_shape": x.shape, "pads": pads}
-        return y.reshape(n, oh, ow, self.filters)                    # (N, OH, OW, F)
-
-    can_skip_dx = True   # the model may ask it not to compute dx (first layer)
+        relu_in_kernel = self.use_bias and self.activation == "relu"   # fused bias + ReLU
+        z, conv_cache = kernels.conv2d_forward(                  # (N, OH, OW, F)
+            x, self.params["kernel"], self.params.get("bias"), self.window(x.shape[1:3]),
+            relu=relu_in_kernel, workspace=self.workspace)
+        self.cache = {"conv": conv_cache}
+        return self._activate(z, applied=relu_in_kernel)
 
     def backward(self, dy, from_logits=False, compute_dx=True):
-        cache = self._cache
-        dz = self._activation_backward(dy.reshape(-1, self.filters), from_logits)  # (N*OH*OW, F)
-        kernel = self.params["kernel"]
-        self.grads["kernel"] = kernels.matmul_tn(cache["cols"], dz).reshape(kernel.shape)  # cols.T @ dz
+        dz = self._activation_backward(dy, from_logits)         # (N, OH, OW, F)
+        dx, self.grads["kernel"], dbias = kernels.conv2d_backward(
+            dz, self.cache["conv"], need_dx=compute_dx)
         if self.use_bias:
-            self.grads["bias"] = kernels.column_sums(dz)       # dz.sum(axis=0)
-        if not compute_dx:
-            return None
-        kernel2d = kernel.reshape(-1, self.filters)                        # (kh*kw*C, F)
-        dcols = kernels.matmul(dz, kernel2d.T,                              # (N*OH*OW, kh*kw*C)
-                               out=self.scratch("dcols", (dz.shape[0], kernel2d.shape[0]), dz.dtype))
-        if self._is_pointwise(cache["pads"]):
-            return dcols.reshape(cache["x_shape"])
-        kh, kw = self.kernel_size
-        return kernels.col2im(dcols, cache["x_shape"], kh, kw, *self.strides,
-                              *self.dilation_rate, cache["pads"])
+            self.grads["bias"] = dbias
+        return dx
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,

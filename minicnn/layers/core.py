@@ -21,7 +21,7 @@ class InputLayer(Layer):
     def forward(self, x, training=False):
         return x
 
-    def backward(self, dy):
+    def backward(self, dy, from_logits=False, compute_dx=True):
         return dy
 
     def get_config(self):
@@ -75,20 +75,18 @@ class Dense(ActivationMixin, Layer):
         z = kernels.matmul(x2, self.params["kernel"])        # (rows, units)
         if self.use_bias:
             z += self.params["bias"]
-        self._x2, self._x_shape = x2, x.shape
+        self.cache = {"x2": x2, "x_shape": x.shape}
         return self._activate(z).reshape(*x.shape[:-1], self.units)
-
-    can_skip_dx = True   # the model may ask it not to compute dx (first layer)
 
     def backward(self, dy, from_logits=False, compute_dx=True):
         dz = self._activation_backward(dy.reshape(-1, self.units), from_logits)  # (rows, units)
-        self.grads["kernel"] = kernels.matmul_tn(self._x2, dz)   # x.T @ dz: (in, units)
+        self.grads["kernel"] = kernels.matmul_tn(self.cache["x2"], dz)   # x.T @ dz: (in, units)
         if self.use_bias:
             self.grads["bias"] = kernels.column_sums(dz)       # dz.sum(axis=0)
         if not compute_dx:
             return None
         dx = kernels.matmul(dz, self.params["kernel"].T)     # (rows, in)
-        return dx.reshape(self._x_shape)
+        return dx.reshape(self.cache["x_shape"])
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
@@ -105,11 +103,11 @@ class Flatten(Layer):
 
     def forward(self, x, training=False):
         x = self.check_input(x)
-        self._x_shape = x.shape
+        self.cache = {"x_shape": x.shape}
         return x.reshape(x.shape[0], -1)                     # (N, H*W*C)
 
-    def backward(self, dy):
-        return dy.reshape(self._x_shape)
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        return dy.reshape(self.cache["x_shape"])
 
 
 class Dropout(Layer):
@@ -136,16 +134,17 @@ class Dropout(Layer):
         """``mask`` (bool, broadcastable to x) replaces the random draw, for tests."""
         x = self.check_input(x)
         if not training or self.rate == 0:
-            self._scaled_mask = None
+            self.cache = {"scaled_mask": None}
             return x
         keep = self._make_mask(x.shape) if mask is None else np.asarray(mask, dtype=bool)
         # TensorFlow scales first, then masks: y = (x * 1/(1-rate)) * keep
-        self._scaled_mask = np.where(keep, self.dtype.type(1 / (1 - self.rate)),
-                                     self.dtype.type(0))
-        return x * self._scaled_mask
+        scaled_mask = np.where(keep, self.dtype.type(1 / (1 - self.rate)), self.dtype.type(0))
+        self.cache = {"scaled_mask": scaled_mask}
+        return x * scaled_mask
 
-    def backward(self, dy):
-        return dy if self._scaled_mask is None else dy * self._scaled_mask
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        scaled_mask = self.cache["scaled_mask"]
+        return dy if scaled_mask is None else dy * scaled_mask
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed,
@@ -175,7 +174,7 @@ class ZeroPadding2D(Layer):
         (t, b), (l, r) = self.padding
         return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
 
-    def backward(self, dy):
+    def backward(self, dy, from_logits=False, compute_dx=True):
         (t, b), (l, r) = self.padding
         return dy[:, t:dy.shape[1] - b, l:dy.shape[2] - r, :]
 

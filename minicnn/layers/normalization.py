@@ -82,12 +82,12 @@ class BatchNormalization(Layer):
         inv_std = 1 / np.sqrt(var + self.dtype.type(self.epsilon))   # (C,)
         x_hat = (x2 - mean) * inv_std                         # (m, C)
         gamma, beta = self._gamma_beta()
-        self._cache = {"x_hat": x_hat, "inv_std": inv_std, "training": training,
-                       "x_shape": x.shape}
+        self.cache = {"x_hat": x_hat, "inv_std": inv_std, "training": training,
+                      "x_shape": x.shape}
         return (x_hat * gamma + beta).reshape(x.shape)
 
-    def backward(self, dy):
-        c = self._cache
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        c = self.cache
         dy2 = dy.reshape(-1, dy.shape[-1])                    # (m, C)
         x_hat, inv_std = c["x_hat"], c["inv_std"]
         gamma, _ = self._gamma_beta()

@@ -7,11 +7,13 @@ Average pooling keeps the mean and spreads the gradient evenly. With
 average divides by the number of real cells, as TensorFlow does.
 """
 from .. import kernels
-from ..kernels.geometry import conv_geometry
 from .base import Layer, as_pair, normalize_padding
 
 
-class _Pooling2D(Layer):
+class Pooling2D(Layer):
+    """What max and average pooling share: a ``pool_size`` window moved by ``strides``
+    (default: the pool size) over each channel."""
+
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(**kwargs)
         owner = f"{type(self).__name__} '{self.name}'"
@@ -19,12 +21,12 @@ class _Pooling2D(Layer):
         self.strides = self.pool_size if strides is None else as_pair(strides, "strides", owner)
         self.padding = normalize_padding(padding, owner, allow_explicit=False)
 
-    def _geometry(self, hw):
-        pads, (oh, ow) = conv_geometry(hw, self.pool_size, self.strides, (1, 1), self.padding)
-        if oh < 1 or ow < 1:
-            raise ValueError(f"{type(self).__name__} '{self.name}': pool_size {self.pool_size} "
-                             f"does not fit input {hw[0]}x{hw[1]} with padding '{self.padding}'")
-        return pads, (oh, ow)
+    def window(self, hw=None):
+        """The ``Window`` this layer slides over an input of height and width ``hw``
+        (default: the size it was built for)."""
+        hw = self.input_shape[1:3] if hw is None else hw
+        return kernels.window(hw, self.pool_size, self.strides, (1, 1), self.padding,
+                              owner=f"{type(self).__name__} '{self.name}'")
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -36,39 +38,36 @@ class _Pooling2D(Layer):
         n, h, w, c = input_shape
         if h is None or w is None:
             return (n, None, None, c)
-        _, (oh, ow) = self._geometry((h, w))
-        return (n, oh, ow, c)
+        return (n, *self.window((h, w)).output_hw, c)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size),
                 "strides": list(self.strides), "padding": self.padding}
 
 
-class MaxPooling2D(_Pooling2D):
+class MaxPooling2D(Pooling2D):
     def forward(self, x, training=False):
         x = self.check_input(x, rank=4)
-        pads, _ = self._geometry(x.shape[1:3])
-        y, argmax = kernels.maxpool_forward(x, *self.pool_size, *self.strides, pads)
-        self._cache = {"argmax": argmax, "x_shape": x.shape, "pads": pads}
-        return y                                                 # (N, OH, OW, C)
+        window = self.window(x.shape[1:3])
+        y, argmax = kernels.maxpool_forward(x, window)          # both (N, OH, OW, C)
+        self.cache = {"argmax": argmax, "x_shape": x.shape, "window": window}
+        return y
 
-    def backward(self, dy):
-        c = self._cache
-        return kernels.maxpool_backward(dy, c["argmax"], c["x_shape"], *self.pool_size,
-                                        *self.strides, c["pads"])
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        c = self.cache
+        return kernels.maxpool_backward(dy, c["argmax"], c["x_shape"], c["window"])
 
 
-class AveragePooling2D(_Pooling2D):
+class AveragePooling2D(Pooling2D):
     def forward(self, x, training=False):
         x = self.check_input(x, rank=4)
-        pads, _ = self._geometry(x.shape[1:3])
-        self._cache = {"x_shape": x.shape, "pads": pads}
-        return kernels.avgpool_forward(x, *self.pool_size, *self.strides, pads)
+        window = self.window(x.shape[1:3])
+        self.cache = {"x_shape": x.shape, "window": window}
+        return kernels.avgpool_forward(x, window)               # (N, OH, OW, C)
 
-    def backward(self, dy):
-        c = self._cache
-        return kernels.avgpool_backward(dy, c["x_shape"], *self.pool_size, *self.strides,
-                                        c["pads"])
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        c = self.cache
+        return kernels.avgpool_backward(dy, c["x_shape"], c["window"])
 
 
 MaxPool2D = MaxPooling2D

@@ -7,7 +7,8 @@
 * ``compare``    - the tolerance table and the one comparison function;
 * ``references`` - Keras on a device (TensorFlow CPU/GPU, JAX GPU), imported lazily;
 * ``cases``      - the layer, loss, regularizer and optimizer grid and its runners;
-* ``models``     - the SEEDS.md networks, gradients and training steps;
+* ``models``     - the source networks (docs/source_networks.md), gradients and
+                   training steps;
 * ``report``     - the Markdown table.
 
 This subpackage is a tool: it imports TensorFlow, Keras or JAX inside

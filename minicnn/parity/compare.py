@@ -1,8 +1,8 @@
 """How two arrays are compared, and how close they must be.
 
-Every tolerance of the parity suite is in ``TOLERANCES`` below, with the line
-of ``shared/KERAS_SEMANTICS.md`` ("Comparing against TensorFlow") it comes
-from. A case passes when, for every element,
+Every tolerance of the parity suite is in ``TOLERANCES`` below, with the row
+of docs/keras_semantics.md "Tolerances" it comes from (that page also gives
+the upstream reason for each number). A case passes when, for every element,
 
     |ours - theirs| <= atol + rtol * |theirs|          (numpy.allclose)
 
@@ -15,24 +15,25 @@ import numpy as np
 
 # kind -> {"cpu": (rtol, atol), "gpu": (rtol, atol)}
 TOLERANCES = {
-    # KERAS_SEMANTICS.md "float32 forward vs TF CPU: 1e-4 / 1e-5" and
+    # docs/keras_semantics.md "Tolerances": "float32 forward vs TF CPU: 1e-4 / 1e-5" and
     # "float32 forward vs TF GPU, TF32 off: 1e-4 / 1e-4" (also used for loss
     # values and batch-norm moving statistics, which are forward results).
     "forward": {"cpu": (1e-4, 1e-5), "gpu": (1e-4, 1e-4)},
-    # KERAS_SEMANTICS.md "max-pool / ReLU / masked dropout forward: exact".
+    # docs/keras_semantics.md "Tolerances": "max-pool / ReLU / masked dropout forward: exact".
     # Also used for the pure data movers (Flatten, ZeroPadding2D) and for the
     # ReLU / masked-dropout input gradients, which only select or scale by the
     # same float32 constant.
     "exact": {"cpu": (0.0, 0.0), "gpu": (0.0, 0.0)},
-    # KERAS_SEMANTICS.md "float32 gradients vs TF autodiff (CPU / GPU):
+    # docs/keras_semantics.md "Tolerances": "float32 gradients vs TF autodiff (CPU / GPU):
     # 1e-4 / 1e-3 (rtol), 1e-5 / 1e-4 (atol)". Also used for the weights after
     # a few train_on_batch steps, whose differences enter through the gradients.
     "grad": {"cpu": (1e-4, 1e-5), "gpu": (1e-3, 1e-4)},
-    # KERAS_SEMANTICS.md "BatchNorm gradients, float32: 1e-3 / 1e-4".
+    # docs/keras_semantics.md "Tolerances": "BatchNorm gradients, float32: 1e-3 / 1e-4".
     "batchnorm": {"cpu": (1e-3, 1e-4), "gpu": (1e-3, 1e-4)},
-    # KERAS_SEMANTICS.md "float64 central finite differences (eps 1e-6): 1e-3 / 1e-5".
+    # docs/keras_semantics.md "Tolerances": "float64 central finite differences (eps 1e-6):
+    # 1e-3 / 1e-5".
     "finite_difference": {"cpu": (1e-3, 1e-5), "gpu": (1e-3, 1e-5)},
-    # KERAS_SEMANTICS.md "one optimizer step, float32: 1e-6 / 1e-7".
+    # docs/keras_semantics.md "Tolerances": "one optimizer step, float32: 1e-6 / 1e-7".
     "optimizer": {"cpu": (1e-6, 1e-7), "gpu": (1e-6, 1e-7)},
 }
 

@@ -1,4 +1,4 @@
-"""Whole networks from shared/SEEDS.md (``minicnn.zoo``) against their Keras twins.
+"""Whole networks from docs/source_networks.md (``minicnn.zoo``) against their Keras twins.
 
 The networks come from the model zoo; ``keras_twin`` writes the same stack
 with ``keras.layers``, layer by layer, from each minicnn layer's settings.
@@ -77,16 +77,18 @@ class ModelCase:
         return f"{self.name}({args})"
 
 
+# The networks of docs/source_networks.md (each comment names its section, shortened).
 MODEL_CASES = [
-    ModelCase("keras_mnist_convnet"),                                  # SEEDS.md network 1
-    ModelCase("lenet5_tf", {"logits": True}, loss_kwargs={"from_logits": True}),   # network 2
+    ModelCase("keras_mnist_convnet"),                                  # Keras MNIST convnet
+    ModelCase("lenet5_tf", {"logits": True}, loss_kwargs={"from_logits": True}),   # TF LeNet-5
     ModelCase("lenet5", loss="CategoricalCrossentropy"),              # classic LeNet-5
-    ModelCase("emotion_net", {"logits": True}, loss_kwargs={"from_logits": True},  # network 3
+    ModelCase("emotion_net", {"logits": True}, loss_kwargs={"from_logits": True},  # emotion net
               batch=2),
-    ModelCase("mnist_deep_head", batch=2),                             # network 4
+    ModelCase("mnist_deep_head", batch=2),                             # deep head
 ]
 
-# SEEDS.md trains with RMSprop(1e-3) and Adam(1e-3); SGD with momentum is the classic.
+# The source networks train with RMSprop(1e-3) and Adam(1e-3) (docs/source_networks.md
+# "Training settings"); SGD with momentum is the classic.
 TRAIN_OPTIMIZERS = [("SGD", {"learning_rate": 0.01, "momentum": 0.9}),
                     ("RMSprop", {"learning_rate": 0.001}), ("Adam", {"learning_rate": 0.001})]
 

@@ -19,7 +19,8 @@ unset / ``tf``         tf-cpu, and tf-gpu when TensorFlow sees a GPU
 =====================  ===============================================
 
 When it is unset and TensorFlow is missing but JAX is installed, ``jax`` is
-chosen. GPUs run with TF32 off and deterministic ops (KERAS_SEMANTICS.md).
+chosen. GPUs run with TF32 off and deterministic ops (docs/keras_semantics.md
+"Comparing against TensorFlow").
 TensorFlow, Keras and JAX are imported here, inside functions, only when a
 comparison runs: the minicnn engine never imports them.
 """

@@ -9,7 +9,6 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from .. import kernels
-from ..kernels.geometry import conv_geometry
 from ._display import finish, new_figure
 
 Unfolded = namedtuple("Unfolded", "padded cols output pads")
@@ -27,12 +26,11 @@ def unfold(x, kernel, stride=1, padding="valid"):
     x = np.asarray(x, dtype=np.float32)
     kernel = np.asarray(kernel, dtype=np.float32)
     fh, fw = kernel.shape
-    pads, (oh, ow) = conv_geometry(x.shape, (fh, fw), (stride, stride), (1, 1), padding)
-    pt, pb, pl, pr = pads
-    padded = np.pad(x, ((pt, pb), (pl, pr)))
-    cols = kernels.im2col(x[None, :, :, None], fh, fw, stride, stride, 1, 1, pads)  # (OH*OW, f*f)
-    output = (cols @ kernel.reshape(-1)).reshape(oh, ow)      # (OH*OW, f*f) @ (f*f,) -> (OH, OW)
-    return Unfolded(padded, cols, output, pads)
+    window = kernels.window(x.shape, (fh, fw), (stride, stride), padding=padding)
+    padded = np.pad(x, window.padding)
+    cols = kernels.im2col(x[None, :, :, None], window)       # (OH*OW, f*f)
+    output = (cols @ kernel.reshape(-1)).reshape(window.output_hw)  # (OH*OW, f*f) @ (f*f,) -> (OH, OW)
+    return Unfolded(padded, cols, output, window.pads)
 
 
 def _draw_grid(ax, a, title, cmap="gray", numbers=True, vmin=None, vmax=None):

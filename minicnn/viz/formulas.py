@@ -10,9 +10,9 @@ conv on a 48x48 grayscale image:
 """
 import numpy as np
 
-from ..kernels.geometry import conv_geometry, effective_size
+from ..kernels.geometry import effective_size
 from ..layers import BatchNormalization, Conv2D, Dense, Flatten
-from ..layers.pooling import _Pooling2D
+from ..layers.pooling import Pooling2D
 from ._display import dims
 
 
@@ -28,13 +28,13 @@ def size_formula(n, f, s, before, after):
     return out, f"({n} + {pad} - {f}) / {s} + 1 = {out}{note}"
 
 
-def _window_output(layer, in_shape, window, strides, dilation=(1, 1)):
+def _window_output(layer, in_shape):
     """The output-size line of a conv or pooling layer."""
-    _, h, w, _ = in_shape
-    pads, _ = conv_geometry((h, w), window, strides, dilation, layer.padding)
-    eff = [effective_size(k, d) for k, d in zip(window, dilation)]
-    _, rows = size_formula(h, eff[0], strides[0], pads[0], pads[1])
-    _, cols = size_formula(w, eff[1], strides[1], pads[2], pads[3])
+    window = layer.window(in_shape[1:3])
+    (h, w), pads = window.input_hw, window.pads
+    eff = [effective_size(k, d) for k, d in zip(window.size, window.dilation)]
+    _, rows = size_formula(h, eff[0], window.strides[0], pads[0], pads[1])
+    _, cols = size_formula(w, eff[1], window.strides[1], pads[2], pads[3])
     text = rows if rows == cols else f"rows {rows}; columns {cols}"
     return f"(n + 2p - f) / s + 1: {text}"
 
@@ -71,12 +71,11 @@ def formula_lines(model):
         size = int(np.prod(out[1:]))
         lines.append(f"{layer.name} ({type(layer).__name__})  in {dims(shape)}")
         if isinstance(layer, Conv2D):
-            how = _window_output(layer, shape, layer.kernel_size, layer.strides,
-                                 layer.dilation_rate)
+            how = _window_output(layer, shape)
             if max(layer.dilation_rate) > 1:
                 how += " (f = d*(k-1)+1, the dilated kernel's span)"
-        elif isinstance(layer, _Pooling2D):
-            how = _window_output(layer, shape, layer.pool_size, layer.strides)
+        elif isinstance(layer, Pooling2D):
+            how = _window_output(layer, shape)
         elif isinstance(layer, Flatten):
             how = "H * W * C = " + " * ".join(str(d) for d in shape[1:])
         elif isinstance(layer, Dense):

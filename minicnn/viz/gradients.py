@@ -13,9 +13,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..kernels.geometry import conv_geometry
 from ..layers import Conv2D, ZeroPadding2D
-from ..layers.pooling import _Pooling2D
+from ..layers.pooling import Pooling2D
+from ..model import Sequential
 from ._display import (as_batch, finish, last_conv_index, new_figure, normalize,
                        resolve_layer, show_image)
 
@@ -37,23 +37,6 @@ activations: (steps + 1, F) each filter's mean activation before every step and 
 filters:     the F filter indices
 layer:       the conv layer
 """
-
-
-def _backward_from_top(model, dy, down_to):
-    """Backpropagate dy (w.r.t. the model output) through the layers above ``down_to``.
-
-    For a softmax output dy is taken with respect to the pre-softmax logits
-    (``from_logits=True``): the raw class score, as in the Grad-CAM paper,
-    whose gradient does not vanish when the softmax saturates at p = 1.
-    """
-    last = len(model.layers) - 1
-    for j in range(last, down_to, -1):
-        layer = model.layers[j]
-        if j == last and getattr(layer, "activation", None) == "softmax":
-            dy = layer.backward(dy, from_logits=True)
-        else:
-            dy = layer.backward(dy)
-    return dy                                                # dL/d(output of layer down_to)
 
 
 def grad_cam_heatmap(model, image, class_index=None, layer=None):
@@ -88,7 +71,11 @@ def grad_cam_heatmap(model, image, class_index=None, layer=None):
                          f"received {class_index}")
     dy = np.zeros_like(outputs[-1][1])                        # (1, classes)
     dy[0, class_index] = 1                                    # d(score)/d(output)
-    grads = _backward_from_top(model, dy, down_to=i)[0]      # (h, w, K) = dS/dA
+    # For a softmax output dy is taken with respect to the pre-softmax logits:
+    # the raw class score, as in the Grad-CAM paper, whose gradient does not
+    # vanish when the softmax saturates at p = 1.
+    from_logits = model.output_activation == "softmax"
+    grads = model.backward(dy, from_logits=from_logits, down_to=i)[0]   # (h, w, K) = dS/dA
     alpha = grads.mean(axis=(0, 1))                           # (K,)
     cam = np.maximum(features[0] @ alpha, 0)                  # (h, w, K) @ (K,) -> (h, w)
     peak = cam.max()
@@ -110,13 +97,11 @@ def receptive_field_centres(model, i):
     shape = model.input_shape[1:3]
     axes = [(1.0, 0.0), (1.0, 0.0)]                           # input pixel u sits at u
     for layer in model.layers[:i + 1]:
-        if isinstance(layer, (Conv2D, _Pooling2D)):
-            window = getattr(layer, "kernel_size", None) or layer.pool_size
-            dilation = getattr(layer, "dilation_rate", (1, 1))
-            pads, _ = conv_geometry(shape, window, layer.strides, dilation, layer.padding)
-            before = pads[0], pads[2]
+        if isinstance(layer, (Conv2D, Pooling2D)):
+            window = layer.window(shape)
+            before = window.pads[0], window.pads[2]
             axes = [(a * s, b + a * (d * (k - 1) / 2 - p)) for (a, b), k, s, d, p
-                    in zip(axes, window, layer.strides, dilation, before)]
+                    in zip(axes, window.size, window.strides, window.dilation, before)]
         elif isinstance(layer, ZeroPadding2D):
             axes = [(a, b - a * p) for (a, b), (p, _) in zip(axes, layer.padding)]
         elif len(layer.output_shape) != 4:
@@ -175,24 +160,25 @@ def grad_cam(model, image, class_index=None, layer=None, class_names=None, save=
     return finish(fig, save)
 
 
-def _stack_for_size(model, i, size):
-    """The layers 0..i, rebuilt for input size (H, W) when it differs from the model's.
+def _model_for_size(model, i, size):
+    """A model whose layer i is ``model``'s layer i, for input size (H, W).
 
-    Conv and pooling layers work on any size, but a built minicnn layer checks
-    its input against the shape it was built for, so a copy is built from the
-    layer's config and given the same weights.
+    The model itself when the size is its own. Otherwise: conv and pooling
+    layers work on any size, but a built minicnn layer checks its input
+    against the shape it was built for, so the layers 0..i are copied from
+    their configs, built for the new size and given the same weights.
     """
     shape = (None, *size, model.input_shape[-1])
     if shape == model.input_shape:
-        return model.layers[:i + 1]
-    stack = []
+        return model
+    copies = []
     for layer in model.layers[:i + 1]:
         copy = type(layer).from_config(layer.get_config())
         copy.build(shape)
         copy.set_weights(layer.get_weights())
         shape = copy.compute_output_shape(shape)
-        stack.append(copy)
-    return stack
+        copies.append(copy)
+    return Sequential(copies, name=f"{model.name}_upto_{i}")
 
 
 def maximize_filters(model, layer, filters=16, size=None, steps=40, step_size=0.05, seed=0):
@@ -221,31 +207,27 @@ def maximize_filters(model, layer, filters=16, size=None, steps=40, step_size=0.
                          f"filters={filters}")
     size = model.input_shape[1:3] if size is None else (
         (size, size) if isinstance(size, int) else tuple(size))
-    stack = _stack_for_size(model, i, size)
+    stack = _model_for_size(model, i, size)
     rng = np.random.default_rng(seed)
     n = len(filters)
     x = (0.5 + 0.05 * rng.standard_normal((n, *size, model.input_shape[-1]))).astype(model.dtype)
     k = np.arange(n)                                             # sample k maximizes filters[k]
     history = []
+    relu = getattr(stack.layers[i], "activation", None) == "relu"
     for step in range(steps + 1):
-        a = x
-        for layer_ in stack:
-            a = layer_.forward(a)                                # ends as (n, h, w, K)
+        a = stack.forward(x, upto=i)                             # (n, h, w, K)
         history.append(a[k, :, :, filters].mean(axis=(1, 2)))   # (n, h, w) -> (n,)
         if step == steps:
             break
         dy = np.zeros_like(a)
         dy[k, :, :, filters] = 1.0 / (a.shape[1] * a.shape[2])   # d(mean)/d(a)
-        top, below = stack[-1], stack                          # top: target or its copy
-        if getattr(top, "activation", None) == "relu":
+        if relu:
             # A filter silent everywhere has an all-zero ReLU gradient and could
-            # never start: for it, climb the pre-activation z instead (dL/dz = dy).
+            # never start: for it, climb the pre-activation z instead (dL/dz = dy);
+            # the others go through the ReLU here, so dy is dL/dz for all.
             silent = history[-1] <= 0                            # (n,)
-            dy[~silent] *= a[~silent] > 0                        # through the ReLU
-            dy = top.backward(dy, from_logits=True)              # dy is dL/dz
-            below = stack[:-1]
-        for layer_ in reversed(below):
-            dy = layer_.backward(dy)                             # ends as (n, H, W, C)
+            dy[~silent] *= a[~silent] > 0
+        dy = stack.backward(dy, from_logits=relu, upto=i)        # (n, H, W, C)
         rms = np.sqrt((dy ** 2).mean(axis=(1, 2, 3), keepdims=True))   # (n, 1, 1, 1)
         x = x + step_size * dy / (rms + 1e-5)
     return FilterPatterns(x, np.array(history), filters, target)

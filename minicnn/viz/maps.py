@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..layers import Conv2D
-from ..layers.pooling import _Pooling2D
+from ..layers.pooling import Pooling2D
 from ._display import as_batch, dims, finish, new_figure, normalize, resolve_layer, tile
 
 
@@ -18,7 +18,7 @@ def plot_activations(model, image, layers=None, per_row=16, save=None):
     outputs = model.layer_outputs(as_batch(model, image))
     if layers is None:
         chosen = [i for i, layer in enumerate(model.layers)
-                  if isinstance(layer, (Conv2D, _Pooling2D))]
+                  if isinstance(layer, (Conv2D, Pooling2D))]
     else:
         chosen = [resolve_layer(model, layer)[0] for layer in layers]
     if not chosen:

@@ -1,7 +1,8 @@
 """Every Numba kernel against its NumPy twin, on random shapes and geometries.
 
-Each loop kernel is compiled twice (parallel and serial, see
-``jit.parallel_loops``); the property tests draw which copy runs.
+Each loop kernel is compiled once with ``parallel=True`` and run either
+across the cores or on one thread (``jit.parallel_loops``, ``SERIAL_BELOW``);
+the property tests draw which way it runs.
 """
 import contextlib
 
@@ -9,7 +10,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from minicnn.kernels import jit, reference, same_padding
+from minicnn.kernels import jit, reference, same_padding, window
+
+
+def geo(x_shape, kh, kw, sh=1, sw=1, dh=1, dw=1, pads=(0, 0, 0, 0)):
+    """The Window of a kh x kw kernel over images of ``x_shape``; pads (top, bottom, left, right)."""
+    return window(x_shape[1:3], (kh, kw), (sh, sw), (dh, dw),
+                  ((pads[0], pads[1]), (pads[2], pads[3])))
 
 
 @st.composite
@@ -24,7 +31,7 @@ def window_case(draw, dilated=True):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     seed = draw(st.integers(0, 2**16))
     x = np.random.default_rng(seed).standard_normal((n, h, w, c)).astype(dtype)
-    return x, (kh, kw, sh, sw, dh, dw, pads)
+    return x, geo(x.shape, kh, kw, sh, sw, dh, dw, pads)
 
 
 @contextlib.contextmanager
@@ -45,13 +52,13 @@ def test_im2col_and_col2im_match_reference(case, parallel):
         _check_im2col_and_col2im(*case)
 
 
-def _check_im2col_and_col2im(x, geo):
-    cols = jit.im2col(x, *geo)
-    np.testing.assert_array_equal(cols, reference.im2col(x, *geo))
+def _check_im2col_and_col2im(x, win):
+    cols = jit.im2col(x, win)
+    np.testing.assert_array_equal(cols, reference.im2col(x, win))
     assert cols.dtype == x.dtype
     dcols = np.random.default_rng(1).standard_normal(cols.shape).astype(x.dtype)
-    np.testing.assert_allclose(jit.col2im(dcols, x.shape, *geo),
-                               reference.col2im(dcols, x.shape, *geo), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(jit.col2im(dcols, x.shape, win),
+                               reference.col2im(dcols, x.shape, win), rtol=1e-5, atol=1e-5)
 
 
 @settings(max_examples=40, deadline=None)
@@ -61,30 +68,38 @@ def test_pooling_kernels_match_reference(case, parallel):
         _check_pooling(*case)
 
 
-def _check_pooling(x, geometry):
-    ph, pw, sh, sw, _, _, pads = geometry
-    # padding can not exceed the window, or a window would see padding only
+def pooling_window(x_shape, conv_window):
+    """The pooling window of a drawn case: padding can not exceed the window, or a
+    window would see padding only. None when the window no longer fits."""
+    (ph, pw), (sh, sw) = conv_window.size, conv_window.strides
+    pads = conv_window.pads
     pads = (min(pads[0], ph - 1), min(pads[1], ph - 1), min(pads[2], pw - 1), min(pads[3], pw - 1))
-    if x.shape[1] + pads[0] + pads[1] < ph or x.shape[2] + pads[2] + pads[3] < pw:
+    if x_shape[1] + pads[0] + pads[1] < ph or x_shape[2] + pads[2] + pads[3] < pw:
+        return None
+    return geo(x_shape, ph, pw, sh, sw, pads=pads)
+
+
+def _check_pooling(x, conv_window):
+    win = pooling_window(x.shape, conv_window)
+    if win is None:
         return
-    args = (ph, pw, sh, sw, pads)
-    y, arg = jit.maxpool_forward(x, *args)
-    y_ref, arg_ref = reference.maxpool_forward(x, *args)
+    y, arg = jit.maxpool_forward(x, win)
+    y_ref, arg_ref = reference.maxpool_forward(x, win)
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(arg, arg_ref)
     dy = np.random.default_rng(2).standard_normal(y.shape).astype(x.dtype)
-    np.testing.assert_allclose(jit.maxpool_backward(dy, arg, x.shape, *args),
-                               reference.maxpool_backward(dy, arg_ref, x.shape, *args), rtol=1e-6)
-    np.testing.assert_allclose(jit.avgpool_forward(x, *args), reference.avgpool_forward(x, *args),
+    np.testing.assert_allclose(jit.maxpool_backward(dy, arg, x.shape, win),
+                               reference.maxpool_backward(dy, arg_ref, x.shape, win), rtol=1e-6)
+    np.testing.assert_allclose(jit.avgpool_forward(x, win), reference.avgpool_forward(x, win),
                                rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(jit.avgpool_backward(dy, x.shape, *args),
-                               reference.avgpool_backward(dy, x.shape, *args), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jit.avgpool_backward(dy, x.shape, win),
+                               reference.avgpool_backward(dy, x.shape, win), rtol=1e-5, atol=1e-6)
 
 
 def test_im2col_rows_are_receptive_fields():
     # 1x6x6 input, 3x3 kernel: row (i, j) of cols is the 3x3 patch at (i, j)
     x = np.arange(36, dtype=np.float64).reshape(1, 6, 6, 1)
-    cols = jit.im2col(x, 3, 3, 1, 1, 1, 1, (0, 0, 0, 0))
+    cols = jit.im2col(x, geo(x.shape, 3, 3))
     assert cols.shape == (16, 9)
     np.testing.assert_array_equal(cols[5], x[0, 1:4, 1:4, 0].ravel())
 
@@ -92,18 +107,19 @@ def test_im2col_rows_are_receptive_fields():
 def test_col2im_is_the_adjoint_of_im2col():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 7, 6, 3))
-    geo = (3, 2, 2, 1, 1, 2, (1, 0, 2, 1))
-    cols = jit.im2col(x, *geo)
-    d = rng.standard_normal(cols.shape)
-    # <im2col(x), d> == <x, col2im(d)>
-    np.testing.assert_allclose((cols * d).sum(), (x * jit.col2im(d, x.shape, *geo)).sum())
+    win = geo(x.shape, 3, 2, 2, 1, 1, 2, (1, 0, 2, 1))
+    for impl in (jit, reference):
+        cols = impl.im2col(x, win)
+        d = rng.standard_normal(cols.shape)
+        # <im2col(x), d> == <x, col2im(d)>
+        np.testing.assert_allclose((cols * d).sum(), (x * impl.col2im(d, x.shape, win)).sum())
 
 
 def test_maxpool_first_maximum_takes_the_gradient():
     x = np.array([[1.0, 3.0], [3.0, 0.0]]).reshape(1, 2, 2, 1)
     for impl in (jit, reference):
-        y, arg = impl.maxpool_forward(x, 2, 2, 2, 2, (0, 0, 0, 0))
-        dx = impl.maxpool_backward(np.ones_like(y), arg, x.shape, 2, 2, 2, 2, (0, 0, 0, 0))
+        y, arg = impl.maxpool_forward(x, geo(x.shape, 2, 2, 2, 2))
+        dx = impl.maxpool_backward(np.ones_like(y), arg, x.shape, geo(x.shape, 2, 2, 2, 2))
         assert y[0, 0, 0, 0] == 3.0
         np.testing.assert_array_equal(dx[0, :, :, 0], [[0, 1], [0, 0]])
 
@@ -111,14 +127,14 @@ def test_maxpool_first_maximum_takes_the_gradient():
 def test_maxpool_padding_never_wins():
     x = -np.ones((1, 3, 3, 1), dtype=np.float32)
     for impl in (jit, reference):
-        y, _ = impl.maxpool_forward(x, 2, 2, 2, 2, (0, 1, 0, 1))
+        y, _ = impl.maxpool_forward(x, geo(x.shape, 2, 2, 2, 2, pads=(0, 1, 0, 1)))
         np.testing.assert_array_equal(y, -1.0)
 
 
 def test_avgpool_same_divides_by_inbounds_cells():
     x = np.ones((1, 3, 3, 1), dtype=np.float32)
     for impl in (jit, reference):
-        y = impl.avgpool_forward(x, 2, 2, 2, 2, (0, 1, 0, 1))
+        y = impl.avgpool_forward(x, geo(x.shape, 2, 2, 2, 2, pads=(0, 1, 0, 1)))
         np.testing.assert_allclose(y, 1.0)
 
 
@@ -152,18 +168,18 @@ def _check_relu():
 def test_serial_and_parallel_copies_agree_at_training_size():
     """A real batch (64 MNIST images, 3x3 conv then 2x2 pool) takes the parallel path."""
     x = np.random.default_rng(4).standard_normal((64, 28, 28, 32)).astype(np.float32)
-    geo = (3, 3, 1, 1, 1, 1, (1, 1, 1, 1))
+    conv, pool = geo(x.shape, 3, 3, pads=(1, 1, 1, 1)), geo(x.shape, 2, 2, 2, 2)
     assert x.size >= jit.SERIAL_BELOW
     results = []
     for parallel in (True, False):
         with loops_on(parallel):
-            cols = jit.im2col(x, *geo)
-            y, arg = jit.maxpool_forward(x, 2, 2, 2, 2, (0, 0, 0, 0))
-            results.append((cols, y, arg, jit.col2im(cols, x.shape, *geo),
-                            jit.maxpool_backward(y, arg, x.shape, 2, 2, 2, 2, (0, 0, 0, 0))))
+            cols = jit.im2col(x, conv)
+            y, arg = jit.maxpool_forward(x, pool)
+            results.append((cols, y, arg, jit.col2im(cols, x.shape, conv),
+                            jit.maxpool_backward(y, arg, x.shape, pool)))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(results[0][0], reference.im2col(x, *geo))
+    np.testing.assert_array_equal(results[0][0], reference.im2col(x, conv))
 
 
 @settings(max_examples=30, deadline=None)
@@ -187,10 +203,10 @@ def test_column_sums_are_bit_identical_to_numpy(rows, f, dtype, parallel, seed):
 def test_tiled_maxpool_backward_matches_reference(shape, pool, pads):
     """stride == pool size takes the one-pass kernel; every cell is checked."""
     x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
-    args = (pool, pool, pool, pool, pads)
-    y, arg = jit.maxpool_forward(x, *args)
+    win = geo(shape, pool, pool, pool, pool, pads=pads)
+    y, arg = jit.maxpool_forward(x, win)
     dy = np.random.default_rng(6).standard_normal(y.shape).astype(np.float32)
-    expected = reference.maxpool_backward(dy, reference.maxpool_forward(x, *args)[1], shape, *args)
+    expected = reference.maxpool_backward(dy, reference.maxpool_forward(x, win)[1], shape, win)
     for parallel in (True, False):
         with loops_on(parallel):
-            np.testing.assert_array_equal(jit.maxpool_backward(dy, arg, shape, *args), expected)
+            np.testing.assert_array_equal(jit.maxpool_backward(dy, arg, shape, win), expected)

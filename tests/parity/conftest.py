@@ -9,7 +9,7 @@ this machine lacks shows as skipped with the reason, never as an empty pass.
     MINICNN_REFERENCE=jax pytest tests/parity -m gpu # Keras 3 on JAX on a GPU (own process)
 
 The tolerance table is ``minicnn.parity.compare.TOLERANCES`` (one table, each
-number with its line of shared/KERAS_SEMANTICS.md); the report
+number with its row of docs/keras_semantics.md "Tolerances"); the report
 ``python -m minicnn.parity`` uses the same table and the same cases.
 """
 import pytest

@@ -1,4 +1,4 @@
-"""Whole networks from shared/SEEDS.md against Keras.
+"""Whole networks from docs/source_networks.md against Keras.
 
 Same weights give the same output, logits, loss (regularization included)
 and every weight gradient; after three ``train_on_batch`` steps with SGD
@@ -24,7 +24,7 @@ def test_model_training_steps_match_keras(case, optimizer, reference, assert_par
 
 
 def test_graph_mode_training_matches_keras(reference, assert_parity):
-    """Keras's traced train step (as in ``fit``) on the softmax network, RMSprop as in SEEDS.md."""
+    """Keras's traced train step (as in ``fit``) on the softmax network, RMSprop as in the book."""
     case = models.MODEL_CASES[0]
     assert case.name == "keras_mnist_convnet"
     assert_parity(models.run_model_training(case, models.TRAIN_OPTIMIZERS[1], reference,

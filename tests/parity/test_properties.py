@@ -57,7 +57,7 @@ def draw_pool(data):
 
 
 def expected_conv_shape(kwargs, shape):
-    """The output-size formulas of KERAS_SEMANTICS.md, written out independently."""
+    """docs/keras_semantics.md "Padding and output size", written out independently."""
     n, h, w, _ = shape
     out = []
     for n_in, k, s, d, a in zip((h, w), kwargs["kernel_size"], kwargs["strides"],
