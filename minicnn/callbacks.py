@@ -1,5 +1,4 @@
 """Callbacks for ``fit``: History, EarlyStopping, ModelCheckpoint."""
-import numpy as np
 
 
 class Callback:
@@ -105,7 +104,3 @@ class LambdaCallback(Callback):
             self.on_epoch_end = on_epoch_end
         if on_batch_end is not None:
             self.on_batch_end = on_batch_end
-
-
-def is_finite(value):
-    return bool(np.isfinite(value))

@@ -25,6 +25,13 @@ def _all_finite(arrays):
     return all(np.isfinite(a).all() for a in arrays)
 
 
+def _positive_int(name, value):
+    """``value`` as an int >= 1, or a ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, received {name}={value!r}")
+    return int(value)
+
+
 class TrainingMixin:
     # -- one step ------------------------------------------------------------------
     def _fused_logits(self):
@@ -85,15 +92,8 @@ class TrainingMixin:
     # -- checks --------------------------------------------------------------------
     def _check_targets(self, y):
         """Labels must fit the output: sparse labels in range, one-hot widths equal."""
-        units = self.output_shape[-1]
         if self.loss.key == "sparse_categorical_crossentropy":
-            labels = y.reshape(len(y), -1)
-            if labels.shape[1] != 1 or (y.dtype.kind == "f" and np.any(y != np.round(y))):
-                raise ValueError(f"sparse_categorical_crossentropy expects integer labels of "
-                                 f"shape ({len(y)},), received shape {y.shape}")
-            if y.min() < 0 or y.max() >= units:
-                raise ValueError(f"labels must be in [0, {units - 1}] for a model with "
-                                 f"{units} outputs, received values from {y.min()} to {y.max()}")
+            checks.check_integer_labels(y, self.output_shape[-1])
         elif y.shape[1:] != tuple(self.output_shape[1:]):
             raise ValueError(f"{self.loss.key} expects targets of shape (batch, "
                              f"{', '.join(map(str, self.output_shape[1:]))}), received "
@@ -124,8 +124,7 @@ class TrainingMixin:
             validation_split=0.0, shuffle=True, callbacks=None, initial_epoch=0):
         """Train for ``epochs`` passes over (x, y); returns a ``History``."""
         x, y = self._prepare_xy(x, y)
-        if batch_size is None or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, received {batch_size!r}")
+        batch_size, epochs = _positive_int("batch_size", batch_size), _positive_int("epochs", epochs)
         x, y, validation_data = self._split_validation(x, y, validation_data, validation_split)
         history = History()
         callbacks = [history, *(callbacks or [])]
@@ -159,11 +158,12 @@ class TrainingMixin:
     @staticmethod
     def _split_validation(x, y, validation_data, validation_split):
         """Keras takes the last ``validation_split`` of the samples for validation."""
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"validation_split must be in [0, 1), received {validation_split!r}")
-        if not validation_split or validation_data is not None:
+        if validation_data is not None or not validation_split:
+            if not 0 <= validation_split < 1:
+                raise ValueError(f"validation_split must be in [0, 1), received "
+                                 f"{validation_split!r}")
             return x, y, validation_data
-        cut = int(len(x) * (1 - validation_split))
+        cut = checks.check_validation_split(len(x), validation_split)
         return x[:cut], y[:cut], (x[cut:], y[cut:])
 
     def _train_epoch(self, x, y, batch_size, shuffle, callbacks, title, verbose):
@@ -201,6 +201,7 @@ class TrainingMixin:
     def evaluate(self, x, y, batch_size=32, verbose=1, return_dict=False):
         """Mean loss (with regularization) and metrics over the data, no training."""
         x, y = self._prepare_xy(x, y)
+        batch_size = _positive_int("batch_size", batch_size)
         totals = {}
         with backend.compute_threads():
             for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
@@ -219,6 +220,9 @@ class TrainingMixin:
     def predict(self, x, batch_size=32, verbose=0):
         """Model outputs for x, computed batch by batch in inference mode."""
         x = self.prepare_input(x)
+        batch_size = _positive_int("batch_size", batch_size)
+        if len(x) == 0:                          # no sample: an empty batch of outputs
+            return np.empty((0, *self.output_shape[1:]), dtype=self.dtype)
         with backend.compute_threads():
             batches = [self.forward(x[start:start + batch_size], training=False).copy()
                        for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,

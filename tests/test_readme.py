@@ -35,6 +35,10 @@ def test_the_api_tour_trains_and_looks_inside(monkeypatch, capsys):
     assert namespace["conv"].grads["kernel"].shape == (3, 3, 1, 32)
     assert len(namespace["grads"]) == len(model.trainable_weights)
     assert np.isfinite(namespace["loss"])
+    assert namespace["a"].shape == namespace["d"].shape == (8, 11, 11, 64)
+    first = model.forward(namespace["x"], upto=0)            # conv2d with its ReLU
+    np.testing.assert_allclose(np.maximum(namespace["y1"], 0), first, rtol=1e-5, atol=1e-6)
+    assert namespace["dkernel"].shape == (3, 3, 1, 32) and namespace["dx1"].shape == (8, 28, 28, 1)
     assert "conv2d" in capsys.readouterr().out   # layer_outputs printed every layer
 
 

@@ -82,7 +82,7 @@ def bias_relu(z, b):
 
 
 def relu_backward(dy, y):
-    """dy, y of one shape -> dz = dy where y > 0, else 0."""
+    """dy (N, ..., F), y of the same shape -> dz = dy where y > 0, else 0."""
     return implementation().relu_backward(dy, y)
 
 
