@@ -8,11 +8,47 @@ straight into one output buffer with no temporary copies.
 Compiled code is cached on disk (``cache=True``), so only the first run on a
 machine pays the compile time.
 """
+import os
+import tempfile
+import warnings
+
 import numba
 import numpy as np
 from numba import njit, prange
+from numba.misc.appdirs import AppDirs
 
-JIT = dict(cache=True, nogil=True)
+
+def _writable(folder):
+    """True when a file can be created in ``folder`` (made if missing)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def disk_cache_possible(folders=None):
+    """Whether Numba can keep compiled kernels on disk: in ``__pycache__`` beside this
+    file, else in the user's cache folder (where Numba itself looks, in that
+    order). With neither writable (a read-only install and home), Numba would
+    raise "cannot cache function"; minicnn then compiles in memory, with one
+    warning, and every new process pays the compile time again."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return True                                      # the user chose a folder
+    if folders is None:
+        folders = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__"),
+                   AppDirs(appname="numba", appauthor=False).user_cache_dir]
+    if any(_writable(folder) for folder in folders):
+        return True
+    warnings.warn(f"minicnn: no writable folder for Numba's cache (tried {', '.join(folders)}); "
+                  f"kernels are compiled in memory and each new process compiles them again. "
+                  f"Set NUMBA_CACHE_DIR to a writable folder to keep them.",
+                  RuntimeWarning, stacklevel=2)
+    return False
+
+
+JIT = dict(cache=disk_cache_possible(), nogil=True)
 
 # Rule: a loop whose largest array has fewer elements than this runs on one
 # thread, because waking the other cores costs more than it saves on small
