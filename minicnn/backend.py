@@ -11,6 +11,7 @@ minicnn keeps three pieces of global state, all here so they are easy to find:
 import contextlib
 import os
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -100,16 +101,80 @@ def compute_threads():
     them, because two thread pools taking turns with the same few cores leave
     each other's threads spinning (benchmarks/NOTES.md). Outside it nothing
     changes.
+
+    The BLAS limit is process-wide, so concurrent users share it: the first
+    thread to enter sets it, the last one to leave restores the original
+    count (a count of users under a lock). While any thread is inside, BLAS
+    calls from every thread of the process run on one thread.
     """
-    global _CONTROLLER
     if _BACKEND != "numba":
         yield
         return
-    if _CONTROLLER is None:       # scanning the loaded libraries costs ~0.3 ms: do it once
+    _enter_blas_limit()
+    try:
+        yield
+    finally:
+        _leave_blas_limit()
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0                  # threads inside compute_threads right now
+_BLAS_LIMITER = None             # threadpoolctl's limiter, set by the first user
+_SCANNED_WITH_MODULES = None     # len(sys.modules) when _CONTROLLER scanned the libraries
+
+
+def _enter_blas_limit():
+    global _BLAS_USERS, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            controller = _controller()
+            _BLAS_LIMITER = _from_any_thread(
+                lambda: controller.limit(limits=1, user_api="blas"))   # applies it now
+        _BLAS_USERS += 1
+
+
+def _controller():
+    """threadpoolctl's list of the loaded thread pools, scanned again after imports.
+
+    A scan costs ~0.3 ms, so it is kept; but a library loaded since (SciPy's
+    BLAS, which the Numba kernels call, arrives with the first kernel
+    compiled) would escape the limit, and libraries arrive with imports.
+    """
+    global _CONTROLLER, _SCANNED_WITH_MODULES
+    if _CONTROLLER is None or _SCANNED_WITH_MODULES != len(sys.modules):
         from threadpoolctl import ThreadpoolController
         _CONTROLLER = ThreadpoolController()
-    with _CONTROLLER.limit(limits=1, user_api="blas"):
-        yield
+        _SCANNED_WITH_MODULES = len(sys.modules)
+    return _CONTROLLER
+
+
+def _leave_blas_limit():
+    global _BLAS_USERS, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        _BLAS_USERS -= 1
+        if _BLAS_USERS == 0:
+            _from_any_thread(_BLAS_LIMITER.restore_original_limits)
+            _BLAS_LIMITER = None
+
+
+def _from_any_thread(action):
+    """Run ``action`` (set or restore the BLAS limit) from whichever thread calls.
+
+    threadpoolctl (3.6 and later) lets only one "controlling" thread change
+    OpenBLAS's process-wide thread count and silently ignores the others; the
+    last thread to leave ``compute_threads`` is often not the first one that
+    entered, so the ownership is released before and after each change.
+    """
+    import threadpoolctl
+    release = getattr(getattr(threadpoolctl, "OpenBLASController", None),
+                      "clear_controlling_thread", None)
+    if release is not None:
+        release(force=True)
+    try:
+        return action()
+    finally:
+        if release is not None:
+            release(force=True)
 
 
 def standardize_dtype(dtype):

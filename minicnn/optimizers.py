@@ -45,15 +45,29 @@ _KERAS_ONLY_DEFAULTS = {
 
 
 def _check_number(owner, name, value, low=0.0, high=math.inf, high_open=False):
-    """Return ``value`` as a float, or raise if it is not in [low, high]."""
-    bad = (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-           or not low <= float(value) <= high
-           or (high_open and float(value) == high))
+    """Return ``value`` as a float, or raise if it is not a finite number in [low, high].
+
+    NaN and inf are refused: an infinite learning rate or epsilon turns every
+    weight into NaN at the first step, far from the line that caused it.
+    """
+    number = _as_float(value)
+    bad = (number is None or not math.isfinite(number) or not low <= number <= high
+           or (high_open and number == high))
     if bad:
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{owner}: `{name}` must be a number in [{low}, {high}"
-                         f"{bracket}, received {name}={value!r}")
-    return float(value)
+        upper = "inf)" if high == math.inf else f"{high}{')' if high_open else ']'}"
+        raise ValueError(f"{owner}: `{name}` must be a finite number in [{low}, {upper}, "
+                         f"received {name}={value!r}")
+    return number
+
+
+def _as_float(value):
+    """``float(value)`` for an int or float (not a bool); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:        # an int too large for a float, e.g. 10**400
+        return None
 
 
 class Optimizer(Configurable):

@@ -5,23 +5,60 @@ The archive holds
 * ``w/<i>/<key>``  - the weights of layer i (``kernel``, ``bias``, ``moving_mean``...),
 * ``opt/<key>``    - the optimizer state (step count, moments), so training resumes.
 
-It is read with ``allow_pickle=False``, so a file cannot run code when loaded,
-and written to a temporary file that replaces the target only once complete,
-so a crash never leaves half a model where a good one was.
+What a save promises:
+
+* Atomic: the archive is written to a temporary file in the same folder and
+  renamed over the target only once complete, so a crash never leaves half a
+  model where a good one was.
+* Ordinary permissions: a new file gets what the umask gives any new file
+  (0644 under the usual umask 022); a file saved over keeps its permissions.
+* A symlink is written through: saving to ``latest.npz -> run7.npz``
+  replaces ``run7.npz`` and ``latest.npz`` stays a link.
+
+What a load promises (``read_model_file`` here, ``minicnn.load_model`` for the model):
+
+* No code runs: nothing is unpickled (object arrays are refused).
+* No allocation beyond what the file holds: each array's ``.npy`` header is
+  compared with the bytes stored for it before the array is made.
+* A damaged, truncated or malformed file raises one ``ModelFileError`` (a
+  ``ValueError``) whose message names the file and what is wrong; a missing
+  file raises ``FileNotFoundError``.
 """
 import io
 import json
+import lzma
+import math
 import os
-import tempfile
+import secrets
+import stat
+import struct
+import tokenize
 import zipfile
+import zlib
 
 import numpy as np
 
 from . import losses, optimizers
 
 FORMAT, VERSION = "minicnn-model", 1
+HEADER_KEY = "__minicnn__"
 
 
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded; the message names the file and the reason."""
+
+
+def _bad(path, message):
+    return ModelFileError(f"{path}: {message}")
+
+
+class _Unreadable(ValueError):
+    """Raised while reading the archive; ``_read_arrays`` adds the file name."""
+
+
+# ---------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------
 def _header(model):
     compiled = None
     if model.loss is not None:
@@ -36,63 +73,261 @@ def save_model(model, path):
     """Write ``model`` to ``path`` atomically (temporary file + rename)."""
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet; nothing to save")
-    arrays = {"__minicnn__": np.frombuffer(json.dumps(_header(model)).encode(), dtype=np.uint8)}
+    arrays = {HEADER_KEY: np.frombuffer(json.dumps(_header(model)).encode(), dtype=np.uint8)}
     for i, layer in enumerate(model.layers):
         for key, value in zip(layer.weight_keys(), layer.get_weights()):
             arrays[f"w/{i}/{key}"] = value
     if model.optimizer is not None:
         for key, value in model.optimizer.get_state().items():
             arrays[f"opt/{key}"] = np.asarray(value)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    _write_atomically(path, lambda f: np.savez(f, **arrays))
+
+
+def _write_atomically(path, write):
+    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``.
+
+    ``path`` may be a symlink: its target is replaced and the link kept.
+    """
+    target = _link_target(os.fspath(path))
+    folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".minicnn-", suffix=".tmp", dir=folder)
+    tmp, fd = _create_temporary(folder, os.path.basename(target))
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        _keep_permissions(target, tmp)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
 
 
-def _read(path):
+def _link_target(path):
+    """The file a symlink at ``path`` leads to (through any chain), else ``path``."""
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
+def _create_temporary(folder, name):
+    """``(path, fd)`` of a new empty file next to the target.
+
+    ``os.open`` with mode 0o666 lets the umask decide the permissions, as for
+    any new file (``tempfile.mkstemp`` would make it 0o600, private).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return tmp, os.open(tmp, flags, 0o666)
+        except FileExistsError:      # a name already taken: draw another
+            continue
+
+
+def _keep_permissions(target, tmp):
+    """A file saved over keeps its permission bits (like writing into it would)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
-        raise FileNotFoundError(f"no model file at {path}") from None
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ValueError(f"{path} is not a minicnn model file (not an .npz archive; "
-                         f"is it truncated or from another program?)")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise ValueError(f"{path} is not a readable minicnn model file: {exc}") from None
+        return
+    os.chmod(tmp, mode)
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+# What zipfile and the decompressors raise for damaged archives, found by
+# flipping bytes of real model files (tests/test_reliability_fuzz.py): each
+# becomes one ModelFileError naming the file. MemoryError is not among them.
+_DAMAGED = (ValueError, OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile,
+            zlib.error, lzma.LZMAError, struct.error, NotImplementedError, RuntimeError,
+            UnicodeDecodeError, OverflowError, KeyError, IndexError, TypeError)
 
 
 def read_model_file(path):
     """``(header, arrays)`` of a file written by ``save_model``, checked for format.
 
-    ``header`` is the decoded JSON (architecture and compile settings);
-    ``arrays`` maps ``w/<i>/<key>`` and ``opt/<key>`` to the stored arrays.
+    ``header`` is the decoded JSON (architecture and compile settings), its
+    structure checked (``check_header``); ``arrays`` maps ``w/<i>/<key>`` and
+    ``opt/<key>`` to the stored arrays. Raises ``ModelFileError`` (a
+    ``ValueError``) naming the file for anything damaged or malformed.
     """
     path = os.fspath(path)
-    arrays = _read(path)
-    if "__minicnn__" not in arrays:
-        raise ValueError(f"{path} is an .npz archive but not a minicnn model "
-                         f"(no '__minicnn__' header)")
-    try:
-        header = json.loads(arrays.pop("__minicnn__").tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: the model header is corrupt ({exc})") from None
-    if header.get("format") != FORMAT or header.get("version") != VERSION:
-        raise ValueError(f"{path}: expected format {FORMAT} version {VERSION}, received "
-                         f"{header.get('format')!r} version {header.get('version')!r}")
+    arrays = _read_arrays(path)
+    if HEADER_KEY not in arrays:
+        raise ModelFileError(f"{path} is an .npz archive but not a minicnn model "
+                             f"(no '{HEADER_KEY}' header)")
+    header = _decode_header(path, arrays.pop(HEADER_KEY))
+    check_header(path, header)
     return header, arrays
 
 
+def _read_arrays(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()      # in memory, so no read can ask for more than the file holds
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no model file at {path}") from None
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ModelFileError(f"{path} is not a minicnn model file (not an .npz archive; "
+                             f"is it truncated or from another program?)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            arrays = {}
+            for info in archive.infolist():
+                key = _array_key(info)
+                if key in arrays:
+                    raise _Unreadable(f"the archive holds two arrays named {key!r}")
+                arrays[key] = _read_npy(key, archive.read(info))
+            return arrays
+    except _Unreadable as exc:
+        raise ModelFileError(f"{path} is not a readable minicnn model file: {exc}") from None
+    except _DAMAGED as exc:
+        raise ModelFileError(f"{path} is not a readable minicnn model file "
+                             f"({type(exc).__name__}: {_shorten(str(exc))})") from None
+
+
+def _array_key(info):
+    if not info.filename.endswith(".npy"):
+        raise _Unreadable(f"unexpected member {_shorten(info.filename)!r} in the archive "
+                         f"(expected only .npy arrays)")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _Unreadable(f"array {info.filename!r} uses zip compression method "
+                         f"{info.compress_type}; minicnn reads stored or deflated arrays")
+    return info.filename[:-len(".npy")]
+
+
+def _read_npy(key, data):
+    """One ``.npy`` member as an array, its header checked against its size first.
+
+    ``np.load`` would allocate the shape the header declares before reading
+    the data, so a damaged header could ask for terabytes.
+    """
+    stream = io.BytesIO(data)
+    shape, fortran_order, dtype = _npy_header(key, stream)
+    if dtype.hasobject:
+        raise _Unreadable(f"array {key!r} holds Python objects (dtype {dtype}); model "
+                         f"files hold numbers only and are never unpickled")
+    if any(n < 0 for n in shape):
+        raise _Unreadable(f"array {key!r} declares the negative shape {shape}")
+    count = math.prod(shape)                   # Python ints: no overflow
+    expected, found = count * dtype.itemsize, len(data) - stream.tell()
+    if expected != found:
+        raise _Unreadable(f"array {key!r} declares shape {shape} of {dtype} "
+                         f"({expected:,} bytes) but holds {found:,} bytes")
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+    return flat.reshape(shape, order="F" if fortran_order else "C").copy()
+
+
+def _npy_header(key, stream):
+    """``(shape, fortran_order, dtype)`` from the start of a ``.npy`` member."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(stream)
+        if version == (2, 0):
+            return np.lib.format.read_array_header_2_0(stream)
+    except _BAD_NPY_HEADER as exc:
+        raise _Unreadable(f"array {key!r} has a damaged .npy header ({type(exc).__name__}: "
+                          f"{_shorten(str(exc))})") from None
+    raise _Unreadable(f"array {key!r} has .npy format version {version}; expected 1.0 or 2.0")
+
+
+# numpy reads the header's dict with ast.literal_eval, which raises these too.
+_BAD_NPY_HEADER = (ValueError, TypeError, SyntaxError, tokenize.TokenError, RecursionError,
+                   UnicodeDecodeError, OverflowError)
+
+
+def _decode_header(path, array):
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise _bad(path, f"the '{HEADER_KEY}' header must be UTF-8 bytes (uint8, 1-D), "
+                         f"received {array.dtype} of shape {array.shape}")
+    try:
+        return json.loads(array.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _bad(path, f"the model header is corrupt ({type(exc).__name__}: "
+                         f"{_shorten(str(exc))})") from None
+
+
+# ---------------------------------------------------------------------------
+# the header's structure
+# ---------------------------------------------------------------------------
+def check_header(path, header):
+    """Raise ``ModelFileError`` unless ``header`` has the structure ``save_model`` writes.
+
+    {"format": "minicnn-model", "version": 1,
+     "model": {"name": str, "input_shape": [int >= 1 or null, ...],
+               "layers": [{"class_name": str, "config": {...}}, ...]},
+     "compile": null or {"optimizer": {"class_name": str, "config": {...}},
+                         "loss": {"class_name": str, "config": {...}},
+                         "metrics": [str, ...]}}
+
+    The values inside each ``config`` are checked by the class they configure.
+    """
+    _expect(path, "the header", header, dict, "a JSON object")
+    if header.get("format") != FORMAT or not _is_int(header.get("version")) \
+            or header["version"] != VERSION:
+        raise _bad(path, f"expected format {FORMAT!r} version {VERSION}, received "
+                         f"{_shorten(repr(header.get('format')))} version "
+                         f"{_shorten(repr(header.get('version')))}")
+    model = _field(path, header, "model", "header", dict, "a JSON object")
+    _field(path, model, "name", "model", str, "a string")
+    _check_input_shape(path, _field(path, model, "input_shape", "model", list,
+                                    "a list of sizes (a saved model is always built)"))
+    layers = _field(path, model, "layers", "model", list, "a list of layers")
+    for i, spec in enumerate(layers):
+        _check_object_spec(path, spec, f"model.layers[{i}]")
+    if "compile" not in header:
+        raise _bad(path, "the header has no 'compile' entry (null or the compile settings)")
+    compiled = header["compile"]
+    if compiled is not None:
+        _expect(path, "compile", compiled, dict, "null or a JSON object")
+        _check_object_spec(path, _field(path, compiled, "optimizer", "compile", dict,
+                                        "a JSON object"), "compile.optimizer")
+        _check_object_spec(path, _field(path, compiled, "loss", "compile", dict,
+                                        "a JSON object"), "compile.loss")
+        metrics = _field(path, compiled, "metrics", "compile", list, "a list of names")
+        for i, name in enumerate(metrics):
+            _expect(path, f"compile.metrics[{i}]", name, str, "a metric name")
+
+
+def _check_input_shape(path, shape):
+    if not shape or not all(d is None or (_is_int(d) and d >= 1) for d in shape):
+        raise _bad(path, f"model.input_shape must be a non-empty list of positive ints "
+                         f"(or null for a free size), received {_shorten(repr(shape))}")
+
+
+def _check_object_spec(path, spec, where):
+    """``{"class_name": str, "config": {...}}``, as layers, optimizers and losses are stored."""
+    _expect(path, where, spec, dict, "a JSON object")
+    _field(path, spec, "class_name", where, str, "a string")
+    _field(path, spec, "config", where, dict, "a JSON object")
+
+
+def _field(path, mapping, key, where, kind, what):
+    if key not in mapping:
+        raise _bad(path, f"the model header is malformed: {where} has no {key!r} entry")
+    return _expect(path, f"{where}.{key}", mapping[key], kind, what)
+
+
+def _expect(path, where, value, kind, what):
+    if not isinstance(value, kind):
+        raise _bad(path, f"the model header is malformed: {where} must be {what}, "
+                         f"received {_json_type(value)} {_shorten(repr(value))}")
+    return value
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_type(value):
+    return {dict: "object", list: "list", str: "string", bool: "boolean", int: "number",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _shorten(text, limit=80):
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"

@@ -43,7 +43,8 @@ def load_data(path):
     order; in the old layout ``y_test`` is None when ``test.csv`` has no labels.
 
     Raises ``FileNotFoundError`` for missing files and ``ValueError`` naming
-    the file and line number for a malformed row.
+    the file and line number for a malformed row, and naming the file when it
+    is not UTF-8 text or holds no training rows.
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -74,26 +75,30 @@ def read_csv(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"fer2013: no such file: {path}")
     rows, labels, usages = [], [], []
-    with open(path, "r", newline=None) as f, warnings.catch_warnings():
+    number = 1
+    with _open_text(path) as f, warnings.catch_warnings():
         # np.fromstring warns when it stops at a token it cannot read; make that an error
         warnings.simplefilter("error", DeprecationWarning)
-        names = _parse_header(path, f.readline())
-        i_pix, i_emo, i_use = (_column(names, c) for c in ("pixels", "emotion", "usage"))
-        for number, line in enumerate(f, start=2):          # 1-based; the header is line 1
-            if not line.strip():
-                continue                                    # blank line (e.g. at the end)
-            fields = [field.strip().strip('"') for field in line.split(",")]
-            if len(fields) != len(names):
-                _fail(path, number, f"expected {len(names)} comma-separated fields "
-                                    f"({','.join(names)}), received {len(fields)}")
-            rows.append(_parse_pixels(path, number, fields[i_pix]))
-            if i_emo is not None:
-                labels.append(_parse_label(path, number, fields[i_emo]))
-            if i_use is not None:
-                if fields[i_use] not in USAGES:
-                    _fail(path, number, f"Usage must be one of {USAGES}, "
-                                        f"received {fields[i_use]!r}")
-                usages.append(fields[i_use])
+        try:
+            names = _parse_header(path, f.readline())
+            i_pix, i_emo, i_use = (_column(names, c) for c in ("pixels", "emotion", "usage"))
+            for number, line in enumerate(f, start=2):      # 1-based; the header is line 1
+                if not line.strip():
+                    continue                                # blank line (e.g. at the end)
+                fields = [field.strip().strip('"') for field in line.split(",")]
+                if len(fields) != len(names):
+                    _fail(path, number, f"expected {len(names)} comma-separated fields "
+                                        f"({','.join(names)}), received {len(fields)}")
+                rows.append(_parse_pixels(path, number, fields[i_pix]))
+                if i_emo is not None:
+                    labels.append(_parse_label(path, number, fields[i_emo]))
+                if i_use is not None:
+                    if fields[i_use] not in USAGES:
+                        _fail(path, number, f"Usage must be one of {USAGES}, "
+                                            f"received {_quote(fields[i_use])}")
+                    usages.append(fields[i_use])
+        except UnicodeDecodeError as err:
+            raise _not_text(path, err, number) from None
 
     x = np.array(rows, dtype=np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)  # (N, 2304) -> (N, 48, 48)
     y = np.array(labels, dtype=np.uint8) if i_emo is not None else None
@@ -109,6 +114,10 @@ def _split_by_usage(path):
     if y is None or usage is None:
         raise ValueError(f"fer2013: {path} needs the columns emotion, pixels and Usage")
     train = usage == "Training"
+    if not train.any():
+        raise ValueError(f"fer2013: {path} has no Training rows ({len(usage)} rows in all, "
+                         f"{len(usage) - int(train.sum())} of them test rows); there is "
+                         f"nothing to train on")
     return (x[train], y[train]), (x[~train], y[~train])
 
 
@@ -117,6 +126,9 @@ def _load_two_files(train_path):
     if y_train is None:
         raise ValueError(f"fer2013: {train_path} has no Emotion column, "
                          "so it cannot be a training file")
+    if len(y_train) == 0:
+        raise ValueError(f"fer2013: {train_path} has a header but no rows; there is "
+                         f"nothing to train on")
     test_path = os.path.join(os.path.dirname(train_path), "test.csv")
     if os.path.abspath(test_path) == os.path.abspath(train_path) or not os.path.isfile(test_path):
         raise FileNotFoundError(f"fer2013: expected the test file {test_path} next to "
@@ -132,10 +144,24 @@ def _fail(path, line_number, message):
     raise ValueError(f"fer2013: {path} line {line_number}: {message}")
 
 
-def _header(path):
-    with open(path, "r", newline=None) as f:
-        return _parse_header(path, f.readline())
+def _open_text(path):
+    # utf-8-sig: a byte-order mark (spreadsheet exports) is skipped, not read as a name
+    return open(path, "r", encoding="utf-8-sig", newline=None)
 
+
+def _not_text(path, err, line_number):
+    """The error for a file that is not UTF-8 text (Latin-1, binary, ...)."""
+    return ValueError(f"fer2013: {path} is not a UTF-8 text CSV file: byte "
+                      f"0x{err.object[err.start]:02x} near line {line_number} cannot be "
+                      f"decoded ({err.reason}); expected the Kaggle fer2013.csv")
+
+
+def _header(path):
+    with _open_text(path) as f:
+        try:
+            return _parse_header(path, f.readline())
+        except UnicodeDecodeError as err:
+            raise _not_text(path, err, 1) from None
 
 
 def _parse_header(path, line):
@@ -143,8 +169,16 @@ def _parse_header(path, line):
     names = [name.strip().strip('"').lower() for name in line.strip().split(",")]
     if "pixels" not in names:
         _fail(path, 1, "expected a header with a 'pixels' column such as "
-                       f"'emotion,pixels,Usage' or 'Emotion,Pixels', received {line.strip()!r}")
+                       f"'emotion,pixels,Usage' or 'Emotion,Pixels', received "
+                       f"{_quote(line.strip())}")
     return names
+
+
+def _quote(text, limit=60):
+    """``repr(text)``, cut to ``limit`` characters so one bad field cannot flood the error."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 def _column(names, name):
@@ -155,7 +189,7 @@ def _parse_label(path, line_number, text):
     try:
         label = int(text)
     except ValueError:
-        _fail(path, line_number, f"emotion must be an integer 0..6, received {text!r}")
+        _fail(path, line_number, f"emotion must be an integer 0..6, received {_quote(text)}")
     if not 0 <= label < len(CLASS_NAMES):
         _fail(path, line_number, f"emotion must be in 0..6, received {label}")
     return label
@@ -183,7 +217,7 @@ def _explain_bad_pixels(path, line_number, text):
         try:
             value = int(token)
         except ValueError:
-            _fail(path, line_number, f"pixel {position} is not an integer: {token!r}")
+            _fail(path, line_number, f"pixel {position} is not an integer: {_quote(token)}")
         if not 0 <= value <= 255:
             _fail(path, line_number, f"pixel {position} is out of range 0..255: {value}")
     if len(tokens) != N_PIXELS:

@@ -27,6 +27,7 @@ distributed under CC BY-SA 3.0 (see ``minicnn/datasets/data/README.md``).
 """
 import gzip
 import hashlib
+import math
 import os
 import zipfile
 
@@ -141,7 +142,7 @@ def load_idx(path):
                          f"({len(raw)} bytes, header needs {header_size})")
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(IDX_DTYPES[type_code])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize      # Python ints: exact, never overflows
     found = len(raw) - header_size
     if found != expected:
         what = "truncated" if found < expected else "longer than its header says"

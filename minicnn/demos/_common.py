@@ -67,17 +67,18 @@ def parser(prog, description, presets, models):
     p.add_argument("--model", metavar="NAME_OR_FILE",
                    help=f"a network of minicnn.zoo ({', '.join(models)}) or a model file "
                         f"saved by this demo (to train further, or for --predict)")
-    p.add_argument("--epochs", type=_positive_int)
-    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument("--learning-rate", type=_positive_float,
+    p.add_argument("--learning-rate", type=positive_float,
                    help="initial learning rate (decays per epoch, see --decay)")
-    p.add_argument("--decay", type=_fraction,
+    p.add_argument("--decay", type=fraction,
                    help="multiply the learning rate by this after every epoch (1 = constant)")
-    p.add_argument("--seed", type=int, default=0, help="same seed, same numbers (default 0)")
-    p.add_argument("--train-size", type=_positive_int, help="use only this many training images")
-    p.add_argument("--test-size", type=_positive_int, help="use only this many test images")
-    p.add_argument("--validation-split", type=_fraction_below_one,
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="same seed, same numbers (default 0)")
+    p.add_argument("--train-size", type=positive_int, help="use only this many training images")
+    p.add_argument("--test-size", type=positive_int, help="use only this many test images")
+    p.add_argument("--validation-split", type=fraction_below_one,
                    help="fraction of the training images held out for validation")
     p.add_argument("--save", help="where to save the trained model (.npz)")
     p.add_argument("--plot", help="where to save the loss/accuracy curves (.png)")
@@ -96,29 +97,46 @@ def resolve(args, presets):
     return args
 
 
-def _positive_int(text):
-    value = int(text)
+# Option types. Each raises ArgumentTypeError with the whole message, so argparse
+# prints "argument --epochs: expected a positive integer, received 'x'" and
+# never the name of the function.
+def _number(text, kind, expected):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, received {text!r}") from None
+
+
+def positive_int(text):
+    value = _number(text, int, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, received {text}")
     return value
 
 
-def _positive_float(text):
-    value = float(text)
+def non_negative_int(text):
+    value = _number(text, int, "an integer >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, received {text}")
+    return value
+
+
+def positive_float(text):
+    value = _number(text, float, "a positive number")
     if not value > 0 or not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a positive number, received {text}")
     return value
 
 
-def _fraction(text):
-    value = float(text)
+def fraction(text):
+    value = _number(text, float, "a number in (0, 1]")
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1], received {text}")
     return value
 
 
-def _fraction_below_one(text):
-    value = float(text)
+def fraction_below_one(text):
+    value = _number(text, float, "a number in [0, 1)")
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {text}")
     return value
@@ -225,11 +243,20 @@ def train(model, x, y, args, validation_data=None, extra_callbacks=()):
 
 
 def split_validation(x, y, fraction, seed):
-    """Hold out ``fraction`` of (x, y), chosen with ``seed``; returns (train, val or None)."""
+    """Hold out ``fraction`` of (x, y), chosen with ``seed``; returns (train, val or None).
+
+    At least one image is held out, and at least one must be left to train on.
+    """
+    if not len(x):
+        raise DemoError("there are no training images")
     if not fraction:
         return (x, y), None
     order = np.random.default_rng(seed).permutation(len(x))
     cut = len(x) - max(1, int(round(len(x) * fraction)))
+    if cut < 1:
+        raise DemoError(f"{len(x)} training image(s) are too few to hold out "
+                        f"--validation-split {fraction:g} and still train; use more images "
+                        f"or --validation-split 0")
     return (x[order[:cut]], y[order[:cut]]), (x[order[cut:]], y[order[cut:]])
 
 
@@ -238,13 +265,24 @@ def split_validation(x, y, fraction, seed):
 # ---------------------------------------------------------------------------
 def save_results(model, run, args):
     """Save the model and the curves PNG; return the paths written."""
-    model.save(args.save)
+    with writing(args.save):
+        model.save(args.save)
     say(args, f"saved the model to {args.save}" + (" (partial: training was interrupted)"
                                                    if run.interrupted else ""))
     if args.plot and run.history.history:
         from minicnn import viz
-        viz.plot_history(run.history, save=args.plot)
+        with writing(args.plot):
+            viz.plot_history(run.history, save=args.plot)
         say(args, f"saved the loss and accuracy curves to {args.plot}")
+
+
+@contextmanager
+def writing(path):
+    """Turn an error while writing ``path`` (permissions, full disk...) into a DemoError."""
+    try:
+        yield
+    except OSError as err:
+        raise DemoError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def softmax_if_logits(model, out):
@@ -279,15 +317,34 @@ def load_model_for(path, input_shape, num_classes):
 
 
 def check_writable(*paths):
-    """Fail before training, not after, when an output folder cannot be written."""
+    """Fail before training, not after, when an output file cannot be written."""
     for path in paths:
         if not path:
             continue
-        folder = os.path.dirname(os.path.abspath(path)) or "."
         if os.path.isdir(path):
             raise DemoError(f"output path {path} is a folder; give a file name")
-        if os.path.exists(folder) and not os.access(folder, os.W_OK):
-            raise DemoError(f"cannot write to {folder} (for {path})")
+        check_folder_writable(os.path.dirname(os.path.abspath(path)), path)
+
+
+def check_folder_writable(folder, path=None):
+    """``folder`` exists and is writable, or could be created (its nearest existing
+    parent is a writable folder); else a DemoError naming ``path``."""
+    for_path = f" (for {path})" if path and path != folder else ""
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise DemoError(f"cannot write to {folder}{for_path}: {existing} is a file, "
+                        f"not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise DemoError(f"cannot write to {folder}{for_path}: {existing} is not writable")
+
+
+def make_output_folder(folder):
+    """``os.makedirs(folder)``, failing with one DemoError line instead of a traceback."""
+    check_folder_writable(folder)
+    with writing(folder):
+        os.makedirs(folder, exist_ok=True)
 
 
 def reload_hint(demo, path, data_line):

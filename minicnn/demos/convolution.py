@@ -175,7 +175,7 @@ def parse_args(argv):
     p.add_argument("--digit", type=int, metavar="INDEX",
                    help="use MNIST test image INDEX (28x28, scaled to [0, 1]) as the input")
     p.add_argument("--out", metavar="DIR", help="also draw the steps as PNG files in DIR")
-    p.add_argument("--windows", type=int, default=None, metavar="N",
+    p.add_argument("--windows", type=_common.non_negative_int, default=None, metavar="N",
                    help="print at most N windows per convolution "
                         "(default: all for 6x6, 3 for a digit)")
     return p.parse_args(argv)
@@ -192,6 +192,8 @@ def load_digit(index):
 
 def run(argv=None, print_fn=print):
     args = parse_args(argv)
+    if args.out:
+        _common.check_folder_writable(args.out)          # fail before the long printout
     say = print_fn
     if args.digit is None:
         x, decimals, windows = EDGE_IMAGE, 0, args.windows
@@ -215,12 +217,14 @@ def run(argv=None, print_fn=print):
     say("== 4. depth: 3 input channels, 2 filters ==")
     explain_depth(print_fn)
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        for name, stride, padding in (("valid", 1, "valid"), ("stride2", 2, "valid"),
-                                      ("same", 1, "same")):
-            drawing.plot_convolution_steps(x, VERTICAL_EDGE, stride, padding,
-                                           save=os.path.join(args.out, f"steps_{name}.png"))
-        drawing.plot_im2col(x, VERTICAL_EDGE, save=os.path.join(args.out, "im2col.png"))
+        _common.make_output_folder(args.out)
+        with _common.writing(args.out):
+            for name, stride, padding in (("valid", 1, "valid"), ("stride2", 2, "valid"),
+                                          ("same", 1, "same")):
+                drawing.plot_convolution_steps(
+                    x, VERTICAL_EDGE, stride, padding,
+                    save=os.path.join(args.out, f"steps_{name}.png"))
+            drawing.plot_im2col(x, VERTICAL_EDGE, save=os.path.join(args.out, "im2col.png"))
         say("")
         say(f"pictures written to {args.out}/: steps_valid.png, steps_stride2.png, "
             f"steps_same.png, im2col.png")

@@ -162,10 +162,12 @@ def _main(argv):
     y_pred = model.predict(x_test, batch_size=256).argmax(axis=1)
     from minicnn import viz
     if args.confusion:
-        viz.plot_confusion_matrix(y_test, y_pred, CLASS_NAMES, save=args.confusion)
+        with _common.writing(args.confusion):
+            viz.plot_confusion_matrix(y_test, y_pred, CLASS_NAMES, save=args.confusion)
         _common.say(args, f"saved the confusion matrix to {args.confusion}")
     if args.samples:
-        plot_samples(x_test, y_test, y_pred, args.samples)
+        with _common.writing(args.samples):
+            plot_samples(x_test, y_test, y_pred, args.samples)
         _common.say(args, f"saved test faces with true/predicted labels to {args.samples}")
     _common.say(args, _common.reload_hint(
         "emotion", args.save, "from minicnn.datasets import synthetic_faces; "

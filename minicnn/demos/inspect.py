@@ -19,6 +19,7 @@ a synthetic face for a 48x48x1 model.
 import argparse
 import html
 import os
+import re
 
 import numpy as np
 
@@ -37,14 +38,17 @@ def parse_args(argv):
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="a model saved with model.save (.npz)")
     p.add_argument("--image", help="a PNG/JPEG to look at (default: a test image)")
-    p.add_argument("--index", type=int, default=0,
+    p.add_argument("--index", type=_common.non_negative_int, default=0,
                    help="which test image when there is no --image (default 0)")
     p.add_argument("--out", help="output folder (default inspect_<model name>)")
-    p.add_argument("--filters", type=int, default=16,
+    p.add_argument("--filters", type=_common.positive_int, default=16,
                    help="filter patterns per conv layer (default 16)")
-    p.add_argument("--steps", type=int, default=40,
+    p.add_argument("--steps", type=_common.positive_int, default=40,
                    help="gradient-ascent steps per filter pattern (default 40)")
     return p.parse_args(argv)
+
+
+SYNTHETIC_TEST_FACES = 10_000      # --index picks one of these (drawn with seed 0)
 
 
 def test_image(model, index):
@@ -53,14 +57,27 @@ def test_image(model, index):
     if shape == (28, 28, 1):
         from minicnn.datasets import mnist
         _, (x, y) = _common.load_or_fail("MNIST data", mnist.load_data)
-        return x[index % len(x)].astype(np.float32)[..., None] / 255, \
-            f"MNIST test image {index % len(x)} (label {y[index % len(x)]})"
+        _check_index(index, len(x), "MNIST test images")
+        return x[index].astype(np.float32)[..., None] / 255, \
+            f"MNIST test image {index} (label {y[index]})"
     if shape == (48, 48, 1):
         from minicnn.datasets import synthetic_faces
+        _check_index(index, SYNTHETIC_TEST_FACES, "synthetic test faces")
         x, y = synthetic_faces.generate(index + 1, seed=0)
         return x[index].astype(np.float32)[..., None] / 255, \
             f"synthetic face {index} ({EMOTIONS[y[index]]})"
     raise _common.DemoError(f"no test image for input shape {shape}; pass --image PATH")
+
+
+def _check_index(index, count, what):
+    if not 0 <= index < count:
+        raise _common.DemoError(f"--index must be in [0, {count - 1}] ({count:,} {what}), "
+                                f"received {index}")
+
+
+def _file_part(name):
+    """A layer name made safe for a file name: "block/conv 1" -> "block_conv_1"."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "layer"
 
 
 def read_image(model, path):
@@ -95,6 +112,20 @@ def write_html(folder, title, sections):
         f.write("\n".join(parts) + "\n")
 
 
+def _file_stems(layers):
+    """``{layer: part of a file name}``, unique even when two names differ only in
+    characters a file name cannot hold ("a/b" and "a_b")."""
+    stems, taken = {}, set()
+    for layer in layers:
+        stem, n = _file_part(layer.name), 1
+        while stem in taken:
+            n += 1
+            stem = f"{_file_part(layer.name)}_{n}"
+        stems[layer] = stem
+        taken.add(stem)
+    return stems
+
+
 def inspect(model, image, caption, folder, filters=16, steps=40, print_fn=print):
     """Write every picture and the page for ``model`` and one ``image``; return the sections."""
     os.makedirs(folder, exist_ok=True)
@@ -114,15 +145,16 @@ def inspect(model, image, caption, folder, filters=16, steps=40, print_fn=print)
                      "layer, 16 channels a row, each channel stretched to its own range "
                      "(dark = low, yellow = high).", "activations.png"))
     convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
+    stems = _file_stems(convs)
     for layer in convs:
-        name = f"kernels_{layer.name}.png"
+        name = f"kernels_{stems[layer]}.png"
         viz.plot_kernels(model, layer, save=os.path.join(folder, name))
         c = layer.params["kernel"].shape[2]
         which = "" if c == 1 else " (input channel 0 of each; RGB when the input has 3)"
         sections.append((f"Kernels of {layer.name}", f"The learned weights{which}: red "
                          "positive, blue negative.", name))
     for layer in convs:
-        name = f"patterns_{layer.name}.png"
+        name = f"patterns_{stems[layer]}.png"
         viz.filter_patterns(model, layer, filters, steps=steps,
                             save=os.path.join(folder, name))
         sections.append((f"Filter patterns of {layer.name}", f"Inputs found by {steps} steps "
@@ -130,7 +162,7 @@ def inspect(model, image, caption, folder, filters=16, steps=40, print_fn=print)
                          "that make each filter's mean activation as large as possible; "
                          "under each, the activation before and after.", name))
     for k, layer in enumerate(reversed(convs)):
-        name = "gradcam.png" if k == 0 else f"gradcam_{layer.name}.png"
+        name = "gradcam.png" if k == 0 else f"gradcam_{stems[layer]}.png"
         cam = viz.grad_cam(model, image, layer=layer, class_names=names,
                            save=os.path.join(folder, name)).grad_cam
         h, w = cam.heatmap.shape
@@ -155,7 +187,9 @@ def run(argv=None, print_fn=print):
         image, caption = test_image(model, args.index)
     stem = os.path.splitext(os.path.basename(args.model))[0]
     folder = args.out or f"inspect_{stem}"
-    sections = inspect(model, image, caption, folder, args.filters, args.steps, print_fn)
+    _common.make_output_folder(folder)
+    with _common.writing(folder):
+        sections = inspect(model, image, caption, folder, args.filters, args.steps, print_fn)
     print_fn(f"wrote {len(sections)} sections to {os.path.join(folder, 'index.html')}")
     return 0
 

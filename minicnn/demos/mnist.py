@@ -56,6 +56,10 @@ def load(args):
         "MNIST data", mnist.load_data, args.data)
     x_train, y_train = x_train[:args.train_size], y_train[:args.train_size]
     x_test, y_test = x_test[:args.test_size], y_test[:args.test_size]
+    if len(x_train) < 1 or len(x_test) < 1:
+        raise _common.DemoError(f"MNIST data {args.data or '(packaged)'}: too few images to "
+                                f"train and test ({len(x_train)} training, {len(x_test)} "
+                                f"test)")
     scale = lambda x: (x.astype(np.float32) / 255)[..., None]   # noqa: E731  (N,28,28)->(N,28,28,1)
     return (scale(x_train), y_train), (scale(x_test), y_test)
 

@@ -6,7 +6,10 @@ One row per case: the largest absolute and (norm-wise) relative error of the
 output (or loss value), of dx (or d loss / d prediction) and of the weight
 gradients (or updated weights), and whether every compared array is within
 its tolerance (``compare.TOLERANCES``). Absent devices are listed with the
-reason. The exit status is 1 if any case fails.
+reason. The exit status is 1 if any case fails, and also if no case ran at
+all (no reference framework installed, no device present, or groups with no
+case in the chosen grid): "0 failed" then would claim a parity never checked.
+An unknown ``--group`` or ``--device`` is a usage error (status 2).
 """
 import argparse
 import time
@@ -64,11 +67,15 @@ def _cell(worst):
 
 
 def run(devices, groups, quick, stream=print):
-    """Print the table for ``devices`` and ``groups``; return the number of failed rows."""
+    """Print the table for ``devices`` and ``groups``.
+
+    Returns ``(failed, ran)``: the number of failed rows and of rows compared
+    (skipped rows count in neither).
+    """
     stream("| group | case | device | output abs / rel | dx abs / rel | weights abs / rel "
            "| result |")
     stream("|---|---|---|---|---|---|---|")
-    failures, summary = 0, {}
+    failures, ran, summary = 0, 0, {}
     for device in devices:
         ok, reason = references.availability(device)
         if not ok:
@@ -82,6 +89,7 @@ def run(devices, groups, quick, stream=print):
                 if device.startswith("jax") and tf_only and tf_only[0]:
                     stream(f"| {group} | {label} | {device} | - | - | - | skipped: {tf_only[0]} |")
                     continue
+                ran += 1
                 try:
                     results = thunk(reference)
                 except Exception as exc:          # a crash is a failed row, not a lost report
@@ -107,10 +115,11 @@ def run(devices, groups, quick, stream=print):
     stream("|---|---|---|---|---|")
     for (group, device), (abs_err, rel_err, count) in summary.items():
         stream(f"| {group} | {device} | {count} | {abs_err:.1e} | {rel_err:.1e} |")
-    return failures
+    return failures, ran
 
 
 def main(argv=None):
+    groups = list(_group_runs(quick=False))
     parser = argparse.ArgumentParser(prog="python -m minicnn.parity",
                                      description="Compare minicnn with tf.keras and print a "
                                                  "Markdown table.")
@@ -118,12 +127,17 @@ def main(argv=None):
                         help="reference devices (default: every device this process can list)")
     parser.add_argument("--quick", action="store_true",
                         help="a short grid (every few cases, no training steps)")
-    parser.add_argument("--group", nargs="+", help="only these groups (conv, pooling, "
-                        "dense_misc, activation, batchnorm, dropout, loss, regularizer, "
-                        "optimizer, model, training)")
+    parser.add_argument("--group", nargs="+", choices=groups, metavar="GROUP",
+                        help=f"only these groups ({', '.join(groups)})")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    failures = run(args.device or references.listed_devices(), args.group, args.quick)
-    print(f"\n{failures} failed case(s); {time.perf_counter() - start:.0f} s "
-          f"({'quick' if args.quick else 'full'} grid)")
+    failures, ran = run(args.device or references.listed_devices(), args.group, args.quick)
+    grid = "quick" if args.quick else "full"
+    if not ran:
+        print(f"\nno case ran, so nothing was compared ({grid} grid): no reference device "
+              f"is available here (see the skipped rows), or the chosen groups have no "
+              f"case in this grid")
+        return 1
+    print(f"\n{failures} failed case(s) of {ran}; {time.perf_counter() - start:.0f} s "
+          f"({grid} grid)")
     return 1 if failures else 0

@@ -152,3 +152,73 @@ def test_bad_header_and_missing_file(tmp_path):
         fer2013.load_data(tmp_path / "absent.csv")
     with pytest.raises(FileNotFoundError, match="neither fer2013.csv nor train.csv"):
         fer2013.load_data(tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# issue 11, defect 11: messages for hostile files
+# ---------------------------------------------------------------------------
+HUGE = 10_000_000
+
+
+@pytest.mark.parametrize("text", [
+    "x" * HUGE,                                                 # one line, no header at all
+    "emotion,pixels,Usage\n0," + "9" * HUGE + ",Training\n",    # one giant pixel token
+    "emotion,pixels,Usage\n0," + "1 " * 2304 + ",T" + "r" * HUGE + "\n",   # giant Usage
+    "emotion,pixels,Usage\n" + "7" * HUGE + "," + "1 " * 2304 + ",Training\n",  # giant label
+], ids=["header", "pixel", "usage", "label"])
+def test_a_giant_line_is_not_echoed_whole(tmp_path, text):
+    path = tmp_path / "huge.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError) as info:
+        fer2013.load_data(path)
+    message = str(info.value)
+    assert str(path) in message and len(message) < 400, message[:400]
+    assert "characters)" in message                 # says how long the cut text was
+
+
+@pytest.mark.parametrize("content", [
+    "emotion,pixels,Usage\n0,".encode() + "caf\xe9 ".encode("latin-1") * 5 + b",Training\n",
+    bytes(range(256)) * 40,                          # binary
+    b"\xff\xfe" + "emotion,pixels,Usage\n".encode("utf-16-le"),
+], ids=["latin-1", "binary", "utf-16"])
+def test_a_file_that_is_not_utf8_text_names_the_file(tmp_path, content):
+    path = tmp_path / "faces.csv"
+    path.write_bytes(content)
+    for load in (fer2013.load_data, fer2013.read_csv):
+        with pytest.raises(ValueError, match=r"faces\.csv is not a UTF-8 text CSV file"):
+            load(path)
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    x, y = _faces(2)
+    path = tmp_path / "fer2013.csv"
+    _write_kaggle(path, x, y, ["Training", "PublicTest"])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())       # as spreadsheets export it
+    (x_train, y_train), (x_test, _) = fer2013.load_data(path)
+    assert np.array_equal(x_train, x[:1]) and np.array_equal(x_test, x[1:])
+
+
+def test_a_kaggle_csv_without_training_rows_raises(tmp_path):
+    path = tmp_path / "fer2013.csv"
+    path.write_text("emotion,pixels,Usage\n")
+    with pytest.raises(ValueError, match=r"fer2013\.csv has no Training rows \(0 rows"):
+        fer2013.load_data(path)
+    x, y = _faces(3)
+    _write_kaggle(path, x, y, ["PublicTest", "PrivateTest", "PublicTest"])
+    with pytest.raises(ValueError, match=r"no Training rows \(3 rows in all, 3 of them test"):
+        fer2013.load_data(path)
+
+
+def test_an_old_train_csv_without_rows_raises(tmp_path):
+    (tmp_path / "train.csv").write_text("Emotion,Pixels\n")
+    (tmp_path / "test.csv").write_text("Pixels\n")
+    with pytest.raises(ValueError, match=r"train\.csv has a header but no rows"):
+        fer2013.load_data(tmp_path)
+
+
+def test_a_csv_with_only_training_rows_gives_an_empty_test_set(tmp_path):
+    x, y = _faces(2)
+    path = tmp_path / "fer2013.csv"
+    _write_kaggle(path, x, y, ["Training", "Training"])
+    (x_train, _), (x_test, y_test) = fer2013.load_data(path)
+    assert len(x_train) == 2 and x_test.shape == (0, 48, 48) and len(y_test) == 0

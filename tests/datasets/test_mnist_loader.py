@@ -203,3 +203,15 @@ def test_npz_with_objects_is_refused(tmp_path):
              x_test=np.zeros(1), y_test=np.zeros(1))
     with pytest.raises(ValueError, match="pickled.npz"):
         mnist.load_data(path)
+
+
+def test_idx_size_check_uses_exact_integers(tmp_path):
+    # issue 11, defect 12: dimensions near 2**32 overflowed np.prod (int64) and the
+    # message printed a wrapped byte count; the count must be exact.
+    path = tmp_path / "huge-idx3-ubyte"
+    dims = (2**32 - 1, 2**32 - 1, 2**32 - 1)
+    path.write_bytes(bytes([0, 0, 0x0E, 3]) + np.asarray(dims, dtype=">u4").tobytes() + b"x")
+    with pytest.raises(ValueError) as info:
+        mnist.load_idx(path)
+    needed = (2**32 - 1) ** 3 * 8                     # float64 values
+    assert f"needs {needed} data bytes, found 1" in str(info.value)
