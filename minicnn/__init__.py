@@ -11,6 +11,7 @@ from . import activations, backend, callbacks, kernels, layers, losses, metrics 
 from . import constraints, initializers, models, optimizers, regularizers, utils, zoo  # noqa: F401
 from .backend import floatx, set_backend, set_floatx, set_random_seed  # noqa: F401
 from .layers import clear_session  # noqa: F401
+from .parallel import num_threads, set_num_threads  # noqa: F401
 from .model import Sequential  # noqa: F401
 from .models import load_model  # noqa: F401
 

@@ -162,8 +162,14 @@ class Sequential(TrainingMixin):
 
     @property
     def gradients(self):
-        """The gradients of the last ``backward``, aligned with ``trainable_weights``."""
+        """The gradients of the last ``backward`` in this thread, aligned with
+        ``trainable_weights``."""
         return [layer.grads[key] for layer, key in self._trainable_slots()]
+
+    @gradients.setter
+    def gradients(self, values):
+        for (layer, key), value in zip(self._trainable_slots(), values, strict=True):
+            layer.grads[key] = value
 
     @property
     def non_trainable_weights(self):

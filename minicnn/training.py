@@ -12,12 +12,14 @@ drives a model through its public face only:
 so any model with ``forward``, ``backward``, ``trainable_weights``,
 ``gradients``, ``non_trainable_weights`` and ``losses`` trains with it.
 """
+import contextlib
 import sys
+import threading
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import backend, checks
+from . import backend, checks, parallel
 from .callbacks import History
 
 
@@ -33,25 +35,90 @@ def _positive_int(name, value):
 
 
 class TrainingMixin:
+    @contextlib.contextmanager
+    def _training_alone(self):
+        """One model trains in one thread at a time: a second ``fit`` or
+        ``train_on_batch`` while one runs is refused, never interleaved."""
+        lock = self.__dict__.setdefault("_training_lock", threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise RuntimeError(f"Model '{self.name}' is already training in another thread; "
+                               f"one model trains in one thread at a time (predict and "
+                               f"evaluate may run from several threads)")
+        try:
+            yield
+        finally:
+            lock.release()
+
     # -- one step ------------------------------------------------------------------
     def _fused_logits(self):
         """The output layer's logits when the loss can take them (softmax or sigmoid
         output with a cross-entropy loss): the exact gradient, as in Keras."""
+        if self.loss is None:
+            return None
         if (self.loss.fusable_activation is not None and not getattr(self.loss, "from_logits", False)
                 and self.output_activation == self.loss.fusable_activation):
             return self.output_logits
         return None
 
     def _loss_and_backward(self, x, y, training):
-        """Forward, loss (with regularization), backward; returns (loss, y_pred)."""
+        """Forward, loss (with regularization), backward; returns (loss, y_pred).
+
+        A batch large enough is split into one shard per worker (``parallel``):
+        each runs forward and backward on its rows, the loss is taken on the
+        whole batch, and the shards' gradients are added in shard order."""
         if self.loss is None:
             raise ValueError(f"Model '{self.name}' must be compiled before training")
-        y_pred = self.forward(x, training=training)
-        value, dy, wrt_logits = self.loss.value_and_gradient(y, y_pred, self._fused_logits())
+        group = self._shard_group(x, training)
+        if group is None:
+            y_pred, logits = self._forward_batch(x, training)
+            value, dy, wrt_logits = self.loss.value_and_gradient(y, y_pred, logits)
+            self.backward(dy, from_logits=wrt_logits, compute_dx=False)
+        else:
+            with parallel.exclusive():      # the workers keep their caches until backward
+                y_pred, logits = self._forward_batch(x, training, group)
+                value, dy, wrt_logits = self.loss.value_and_gradient(y, y_pred, logits)
+                per_shard = parallel.run(group, lambda shard: self._shard_backward(
+                    dy[shard.start:shard.stop], wrt_logits))
+            totals = [g.copy() for g in per_shard[0]]
+            for grads in per_shard[1:]:
+                for total, g in zip(totals, grads):
+                    total += g
+            self.gradients = totals
         value += sum(self.losses)
-        self.backward(dy, from_logits=wrt_logits, compute_dx=False)
         self.add_regularization_gradients()
         return value, y_pred
+
+    def _shard_group(self, x, training):
+        """The shards a batch is cut into, or None to run it whole in this thread.
+
+        Random draws a training forward makes (Dropout masks) are drawn here
+        for the whole batch, in layer order, so they do not depend on the
+        number of workers."""
+        bounds = parallel.shard_bounds(len(x))
+        if len(bounds) == 1:
+            return None
+        noise = {}
+        if training:
+            for layer in self.layers:
+                draws = layer.draw_batch_noise(len(x))
+                if draws is not None:
+                    noise[layer] = draws
+        return parallel.ShardGroup(bounds, noise)
+
+    def _forward_batch(self, x, training, group=None):
+        """(y_pred, the logits a fused loss can use), for the batch whole or split."""
+        if group is None:
+            y_pred = self.forward(x, training=training)
+            return y_pred, self._fused_logits()
+        outputs = parallel.run(group, lambda shard: (
+            self.forward(x[shard.start:shard.stop], training=training), self._fused_logits()))
+        y_pred = np.concatenate([y for y, _ in outputs])                   # (N, ...)
+        logits = None if outputs[0][1] is None else np.concatenate([z for _, z in outputs])
+        return y_pred, logits
+
+    def _shard_backward(self, dy, wrt_logits):
+        self.backward(dy, from_logits=wrt_logits, compute_dx=False)
+        return self.gradients
 
     def compute_gradients(self, x, y, training=True):
         """``(loss, grads)`` with grads aligned with ``trainable_weights``; no update."""
@@ -114,7 +181,7 @@ class TrainingMixin:
     def train_on_batch(self, x, y):
         """One optimizer step on one batch; returns the loss (and metrics, as Keras)."""
         x, y = self._prepare_xy(x, y)
-        with backend.compute_threads():
+        with self._training_alone(), backend.compute_threads():
             value, y_pred = self._train_step(x, y)
         values = [value, *self._metric_values(y, y_pred).values()]
         return values[0] if len(values) == 1 else values
@@ -128,8 +195,8 @@ class TrainingMixin:
         x, y, validation_data = self._split_validation(x, y, validation_data, validation_split)
         history = History()
         callbacks = [history, *(callbacks or [])]
-        self.stop_training, self.history = False, history
-        with backend.compute_threads():
+        with self._training_alone(), backend.compute_threads():
+            self.stop_training, self.history = False, history
             for cb in callbacks:
                 cb.set_model(self)
                 cb.on_train_begin()
@@ -207,8 +274,8 @@ class TrainingMixin:
             for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
                               desc="evaluate", file=sys.stdout):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                y_pred = self.forward(xb, training=False)
-                value, _, _ = self.loss.value_and_gradient(yb, y_pred, self._fused_logits())
+                y_pred, logits = self._forward_batch(xb, False, self._shard_group(xb, False))
+                value, _, _ = self.loss.value_and_gradient(yb, y_pred, logits)
                 logs = {"loss": value + sum(self.losses), **self._metric_values(yb, y_pred)}
                 for key, v in logs.items():
                     totals[key] = totals.get(key, 0.0) + v * len(xb)
@@ -224,7 +291,10 @@ class TrainingMixin:
         if len(x) == 0:                          # no sample: an empty batch of outputs
             return np.empty((0, *self.output_shape[1:]), dtype=self.dtype)
         with backend.compute_threads():
-            batches = [self.forward(x[start:start + batch_size], training=False).copy()
-                       for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
-                                         desc="predict", file=sys.stdout)]
+            batches = []
+            for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
+                              desc="predict", file=sys.stdout):
+                xb = x[start:start + batch_size]
+                batches.append(self._forward_batch(xb, False, self._shard_group(xb, False))[0]
+                               .copy())
         return np.concatenate(batches, axis=0)

@@ -1,4 +1,6 @@
 """fit's NaN guard: a step that would leave a NaN or inf anywhere is undone."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,33 @@ def test_nan_input_stops_training_instead_of_a_confident_answer():
     with pytest.raises(FloatingPointError, match="the loss"):
         model.train_on_batch(x, y)
     assert np.isnan(model.predict(x[:1])).all()
+
+
+def test_a_second_concurrent_fit_is_refused_not_interleaved():
+    model = _model("adam")
+    x, y = _data()
+    x /= 1e6
+    inside, release = threading.Event(), threading.Event()
+
+    class Hold(minicnn.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            inside.set()
+            release.wait(30)
+    errors = []
+    thread = threading.Thread(target=lambda: model.fit(x, y, batch_size=8, verbose=0,
+                                                       callbacks=[Hold()]))
+    thread.start()
+    assert inside.wait(30)
+    try:
+        with pytest.raises(RuntimeError, match="already training in another thread"):
+            model.fit(x, y, verbose=0)
+        with pytest.raises(RuntimeError, match="already training"):
+            model.train_on_batch(x, y)
+        assert model.predict(x).shape == (16, 2)       # inference is still welcome
+    except BaseException as exc:                        # pragma: no cover - reported below
+        errors.append(exc)
+    finally:
+        release.set()
+        thread.join(30)
+    assert not errors, errors
+    assert model.train_on_batch(x, y) > 0               # free again once fit returned

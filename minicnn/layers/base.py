@@ -21,6 +21,7 @@ from a ReLU's input); layers without an activation ignore it.
 ``compute_dx=False`` says nobody needs dx (the model's first trained layer):
 a layer may then skip that work and return None.
 """
+import numbers
 import re
 import threading
 
@@ -49,9 +50,51 @@ def unique_name(base):
     return base if count == 0 else f"{base}_{count}"
 
 
+def check_keras_only(owner, name, value, supported):
+    """Keras accepts other values of ``name`` than minicnn does (``data_format=
+    "channels_first"``, ``groups=2``, ...): raise a ValueError naming the argument,
+    what minicnn supports and what it received. Returns ``value``."""
+    # ``value in supported``, but an array (a tensor for input_tensor) compares by identity
+    if not any(value is s or (not isinstance(value, np.ndarray) and value == s)
+               for s in supported):
+        expected = " or ".join(f"{name}={s!r}" for s in supported)
+        raise ValueError(f"{owner}: minicnn supports {expected} only, "
+                         f"received {name}={value!r}")
+    return value
+
+
+def check_data_format(owner, data_format):
+    """Keras's ``data_format``: None means "channels_last", the only layout minicnn has."""
+    value = "channels_last" if data_format is None else str(data_format).lower()
+    return check_keras_only(owner, "data_format", value, ("channels_last",))
+
+
+def check_number(owner, name, value, expected, ok):
+    """A real number for which ``ok(value)`` holds, else a ValueError saying ``expected``.
+
+    ``check_number(owner, "rate", rate, "a float in [0, 1]", lambda r: 0 <= r <= 1)``"""
+    if not isinstance(value, numbers.Real) or not ok(value):
+        raise ValueError(f"{owner}: {name} must be {expected}, received {name}={value!r}")
+    return value
+
+
+def is_positive_int(value):
+    return isinstance(value, (int, np.integer)) and value >= 1
+
+
+def positive_int(owner, name, value):
+    """An int >= 1 (``filters``, ``units``) as a Python int, else a ValueError."""
+    if not is_positive_int(value):
+        raise ValueError(f"{owner}: {name} must be a positive int, received {name}={value!r}")
+    return int(value)
+
+
 def as_pair(value, what, owner, minimum=1):
     """An int or a pair of ints -> a validated tuple of two ints."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if isinstance(value, (int, np.integer)):
+        pair = (value, value)
+    else:
+        pair = tuple(value) if hasattr(value, "__iter__") and not isinstance(value, str) else ()
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
         raise ValueError(f"{owner}: {what} must be an int or a pair of ints, received {value!r}")
     if min(pair) < minimum:
@@ -82,6 +125,24 @@ def normalize_padding(padding, owner, allow_explicit=True):
     return tuple(tuple(int(v) for v in p) for p in pairs)
 
 
+class PerThread:
+    """A layer attribute holding one dict per thread (empty until first used)."""
+
+    def __init__(self, doc):
+        self.__doc__ = doc
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, layer, owner=None):
+        if layer is None:
+            return self
+        return layer._per_thread.__dict__.setdefault(self.name, {})
+
+    def __set__(self, layer, value):
+        setattr(layer._per_thread, self.name, value)
+
+
 def _options_module(option):
     """"kernel_initializer" -> minicnn.initializers, "..._regularizer" -> regularizers, ..."""
     from .. import constraints, initializers, regularizers
@@ -92,19 +153,36 @@ def _options_module(option):
 class Layer:
     """Base class: naming, weights bookkeeping, input checks, config."""
 
-    def __init__(self, name=None, dtype=None, trainable=True, input_shape=None):
+    def __init__(self, name=None, dtype=None, trainable=True, input_shape=None, input_dim=None,
+                 activity_regularizer=None, autocast=True):
+        """The arguments every Keras layer takes. ``autocast`` is accepted and stored,
+        but minicnn never casts: an input of another dtype is an error."""
         self.name = name or unique_name(_snake(type(self).__name__))
         self.dtype = backend.standardize_dtype(dtype)
-        self.trainable = trainable
+        if not isinstance(trainable, (bool, np.bool_)):      # Keras checks this too
+            raise ValueError(f"{self.owner}: trainable must be a bool, "
+                             f"received trainable={trainable!r}")
+        self.trainable = bool(trainable)
+        self.activity_regularizer = check_keras_only(self.owner, "activity_regularizer",
+                                                     activity_regularizer, (None,))
+        self.autocast = autocast
+        self._per_thread = threading.local()      # grads, cache and workspace, see below
         self.params = {}
         self.grads = {}
         self.state = {}
-        self._per_thread = threading.local()      # cache and workspace, see below
         self.built = False
         self.input_shape = None
         self.output_shape = None
-        # Keras lets the first layer declare input_shape=(28, 28, 1) (no batch axis).
+        # Keras lets the first layer declare input_shape=(28, 28, 1) (no batch axis),
+        # or input_dim=784 for input_shape=(784,).
+        if input_dim is not None:
+            input_shape = (input_dim,)
         self._declared_input_shape = None if input_shape is None else (None, *input_shape)
+
+    @property
+    def owner(self):
+        """How error messages name this layer: ``Conv2D 'conv2d_1'``."""
+        return f"{type(self).__name__} '{self.name}'"
 
     # -- weights ---------------------------------------------------------------
     def set_weight_options(self, **options):
@@ -170,21 +248,21 @@ class Layer:
         for key, constraint in getattr(self, "_constraints", {}).items():
             self.params[key][...] = constraint(self.params[key])
 
-    # -- what forward keeps for backward, one per thread ------------------------------
-    @property
-    def cache(self):
-        """The named values the last ``forward`` in this thread kept for ``backward``."""
-        return self._per_thread.__dict__.setdefault("cache", {})
+    # -- what forward keeps for backward, and what backward finds: one per thread ------
+    # Each thread has its own, so several threads may run one model at once:
+    # concurrent predict calls, and the workers of a batch split across the
+    # cores (minicnn.parallel), each on its own shard.
+    grads = PerThread("dL/dw of the last ``backward`` in this thread, keyed like ``params``")
+    cache = PerThread("the named values the last ``forward`` in this thread kept for "
+                      "``backward``")
+    workspace = PerThread("large work arrays the fast kernels keep between steps (never "
+                          "outputs)")
 
-    @cache.setter
-    def cache(self, values):
-        self._per_thread.cache = values
-
-    @property
-    def workspace(self):
-        """A dict the fast kernels may keep large work arrays in between steps
-        (never outputs), one per thread so concurrent calls never share one."""
-        return self._per_thread.__dict__.setdefault("workspace", {})
+    def draw_batch_noise(self, rows):
+        """The random numbers a training forward on ``rows`` samples would draw, drawn
+        now (None: this layer draws none). A batch split across workers draws them
+        up front for the whole batch, so the numbers do not depend on the split."""
+        return None
 
     # -- shapes ----------------------------------------------------------------
     def build(self, input_shape):
@@ -199,20 +277,18 @@ class Layer:
     def check_input(self, x, rank=None):
         """Raise a clear error for wrong types, ranks and shapes; return x."""
         if not isinstance(x, np.ndarray):
-            raise TypeError(f"{type(self).__name__} '{self.name}' expects a numpy array, "
-                            f"received {type(x).__name__}")
+            raise TypeError(f"{self.owner} expects a numpy array, received {type(x).__name__}")
         if x.dtype != self.dtype:
-            raise TypeError(f"{type(self).__name__} '{self.name}' expects {self.dtype.name} "
-                            f"input, received {x.dtype}")
+            raise TypeError(f"{self.owner} expects {self.dtype.name} input, received {x.dtype}")
         if rank is not None and x.ndim != rank:
-            raise ValueError(f"{type(self).__name__} '{self.name}' expects {rank}-D input"
+            raise ValueError(f"{self.owner} expects {rank}-D input"
                              f"{' (NHWC)' if rank == 4 else ''}, received shape {x.shape}")
         if self.built and self.input_shape is not None:
             expected = self.input_shape[1:]
             if len(expected) == x.ndim - 1 and any(
                     e is not None and e != a for e, a in zip(expected, x.shape[1:])):
-                raise ValueError(f"{type(self).__name__} '{self.name}' was built for input "
-                                 f"shape {self.input_shape}, received {x.shape}")
+                raise ValueError(f"{self.owner} was built for input shape {self.input_shape}, "
+                                 f"received {x.shape}")
         return x
 
     # -- the two passes ----------------------------------------------------------

@@ -19,24 +19,25 @@ fast twin in ``kernels/jit.py`` computes the same with its speed detours
 (1x1 shortcut, fused bias + ReLU, kept work arrays).
 Like Keras this is a cross-correlation: the kernel is not flipped.
 """
-import numpy as np
-
-from .. import activations, kernels
+from .. import kernels
 from .activation import ActivationMixin
-from .base import Layer, as_pair, normalize_padding
+from .base import (Layer, as_pair, check_data_format, check_keras_only, normalize_padding,
+                   positive_int)
 
 
 class Conv2D(ActivationMixin, Layer):
+    """Keras's Conv2D. ``padding`` may also be explicit (an int or ((t, b), (l, r)));
+    ``data_format`` other than "channels_last", ``groups`` other than 1 and an
+    ``activity_regularizer`` are not supported (a ValueError says so)."""
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 dilation_rate=(1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None,
+                 data_format=None, dilation_rate=(1, 1), groups=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        owner = f"Conv2D '{self.name}'"
-        if not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"{owner}: filters must be a positive int, received filters={filters!r}")
-        self.filters = int(filters)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        owner = self.owner
+        self.filters = positive_int(owner, "filters", filters)
         self.kernel_size = as_pair(kernel_size, "kernel_size", owner)
         self.strides = as_pair(strides, "strides", owner)
         self.dilation_rate = as_pair(dilation_rate, "dilation_rate", owner)
@@ -45,7 +46,9 @@ class Conv2D(ActivationMixin, Layer):
                              f"supported (as in Keras), received strides={self.strides}, "
                              f"dilation_rate={self.dilation_rate}")
         self.padding = normalize_padding(padding, owner)
-        self.activation = activations.get(activation, owner)
+        self.data_format = check_data_format(owner, data_format)
+        self.groups = check_keras_only(owner, "groups", groups, (1,))
+        self.activation = activation
         self.use_bias = bool(use_bias)
         self.set_weight_options(kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
@@ -54,7 +57,7 @@ class Conv2D(ActivationMixin, Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(f"Conv2D '{self.name}' expects 4-D NHWC input, "
+            raise ValueError(f"{self.owner} expects 4-D NHWC input, "
                              f"received shape {tuple(input_shape)}")
         kh, kw = self.kernel_size
         self.add_weight("kernel", (kh, kw, input_shape[-1], self.filters),
@@ -69,7 +72,7 @@ class Conv2D(ActivationMixin, Layer):
         (default: the size it was built for)."""
         hw = self.input_shape[1:3] if hw is None else hw
         return kernels.window(hw, self.kernel_size, self.strides, self.dilation_rate,
-                              self.padding, owner=f"Conv2D '{self.name}'")
+                              self.padding, owner=self.owner)
 
     def compute_output_shape(self, input_shape):
         n, h, w, _ = input_shape
@@ -99,5 +102,6 @@ class Conv2D(ActivationMixin, Layer):
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding if isinstance(self.padding, str)
                 else [list(p) for p in self.padding],
-                "dilation_rate": list(self.dilation_rate), "activation": self.activation,
-                "use_bias": self.use_bias}
+                "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
+                "groups": self.groups, "activation": self.activation, "use_bias": self.use_bias,
+                "activity_regularizer": self.activity_regularizer}

@@ -1,20 +1,37 @@
 """Dense, Flatten, Dropout, ZeroPadding2D and the Input declaration."""
 import numpy as np
 
-from .. import activations, backend, kernels
+from .. import backend, kernels, parallel
 from .activation import ActivationMixin
-from .base import Layer, normalize_padding
+from .base import (Layer, check_data_format, check_keras_only, check_number, is_positive_int,
+                   normalize_padding, positive_int)
 
 
 class InputLayer(Layer):
-    """Declares the input shape (without the batch axis): ``Input(shape=(28, 28, 1))``."""
+    """Declares the input shape (without the batch axis): ``Input(shape=(28, 28, 1))``,
+    or with it: ``Input(batch_shape=(None, 28, 28, 1))``. Sparse, ragged, optional
+    inputs and ``input_tensor`` are Keras features minicnn does not have."""
 
-    def __init__(self, shape=None, batch_size=None, name=None, dtype=None, **kwargs):
-        shape = kwargs.pop("input_shape", shape)
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,
+                 batch_shape=None, input_tensor=None, optional=False, name=None, **kwargs):
+        shape = kwargs.pop("input_shape", shape)                  # Keras's old names
+        batch_shape = kwargs.pop("batch_input_shape", batch_shape)
         super().__init__(name=name, dtype=dtype, **kwargs)
+        for arg, value, supported in (("sparse", sparse, (None, False)),
+                                      ("ragged", ragged, (None, False)),
+                                      ("input_tensor", input_tensor, (None,)),
+                                      ("optional", optional, (False,))):
+            check_keras_only(self.owner, arg, value, supported)
+        if batch_shape is not None:                                # as Keras checks
+            if shape is not None or batch_size is not None:
+                raise ValueError(f"{self.owner}: pass either batch_shape or shape (and "
+                                 f"batch_size), received batch_shape={batch_shape!r}, "
+                                 f"shape={shape!r}, batch_size={batch_size!r}")
+            batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
         if shape is None or any(not isinstance(d, (int, np.integer, type(None))) or
                                 (d is not None and d < 1) for d in shape):
-            raise ValueError(f"Input: shape must be a tuple of positive ints, received {shape!r}")
+            raise ValueError(f"{self.owner}: shape must be a tuple of positive ints, "
+                             f"received {shape!r}")
         self.shape = tuple(shape)
         self.batch_size = batch_size
 
@@ -25,12 +42,17 @@ class InputLayer(Layer):
         return dy
 
     def get_config(self):
-        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype.name}
+        """Keras's InputLayer config: ``batch_shape`` (batch axis first), dtype, ..."""
+        return {"name": self.name, "batch_shape": [self.batch_size, *self.shape],
+                "dtype": self.dtype.name, "sparse": False, "ragged": False, "optional": False}
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None):
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
+          name=None, tensor=None, optional=False):
     """Keras-style ``Input(shape=...)`` for the start of a ``Sequential``."""
-    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype)
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                      ragged=ragged, batch_shape=batch_shape, input_tensor=tensor,
+                      optional=optional, name=name)
 
 
 class Dense(ActivationMixin, Layer):
@@ -38,15 +60,19 @@ class Dense(ActivationMixin, Layer):
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        owner = f"Dense '{self.name}'"
-        if not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"{owner}: units must be a positive int, received units={units!r}")
-        self.units = int(units)
-        self.activation = activations.get(activation, owner)
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = positive_int(self.owner, "units", units)
+        self.activation = activation
         self.use_bias = bool(use_bias)
+        # LoRA and quantization are Keras features minicnn does not have; lora_alpha
+        # does nothing without lora_rank (in Keras too), so any value is accepted.
+        self.lora_rank = check_keras_only(self.owner, "lora_rank", lora_rank, (None,))
+        self.lora_alpha = lora_alpha
+        self.quantization_config = check_keras_only(self.owner, "quantization_config",
+                                                    quantization_config, (None,))
         self.set_weight_options(kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
@@ -54,7 +80,7 @@ class Dense(ActivationMixin, Layer):
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
-            raise ValueError(f"Dense '{self.name}' needs inputs with a known last axis, "
+            raise ValueError(f"{self.owner} needs inputs with a known last axis, "
                              f"received shape {tuple(input_shape)}")
         self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
                         self.kernel_regularizer, self.kernel_constraint)
@@ -69,7 +95,7 @@ class Dense(ActivationMixin, Layer):
     def forward(self, x, training=False):
         x = self.check_input(x)
         if x.ndim < 2 or x.shape[-1] != self.params["kernel"].shape[0]:
-            raise ValueError(f"Dense '{self.name}' expects input with last axis "
+            raise ValueError(f"{self.owner} expects input with last axis "
                              f"{self.params['kernel'].shape[0]}, received shape {x.shape}")
         x2 = x.reshape(-1, x.shape[-1])                      # (rows, in)
         z = kernels.matmul(x2, self.params["kernel"])        # (rows, units)
@@ -90,11 +116,15 @@ class Dense(ActivationMixin, Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
-                "use_bias": self.use_bias}
+                "use_bias": self.use_bias, "quantization_config": self.quantization_config}
 
 
 class Flatten(Layer):
     """(N, H, W, C) -> (N, H*W*C), row-major over H, W, C as Keras does."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = check_data_format(self.owner, data_format)
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -109,26 +139,55 @@ class Flatten(Layer):
     def backward(self, dy, from_logits=False, compute_dx=True):
         return dy.reshape(self.cache["x_shape"])
 
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
 
 class Dropout(Layer):
     """Inverted dropout: at training time zero a fraction ``rate`` of the units and
-    scale the rest by ``1 / (1 - rate)``, so inference needs no change."""
+    scale the rest by ``1 / (1 - rate)``, so inference needs no change.
+
+    ``noise_shape`` (one entry per input axis, None: the input's size) draws one
+    decision per slice: ``noise_shape=(None, 1, 1, None)`` keeps or drops whole
+    feature maps. Keras also accepts ``rate=1`` (every unit dropped, no gradient
+    flows); minicnn refuses it as the mistake it almost surely is."""
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(rate, (int, float, np.floating)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1), "
-                             f"received rate={rate!r}")
-        self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.rate = float(check_number(self.owner, "rate", rate, "a float in [0, 1)",
+                                       lambda r: 0 <= r < 1))
+        self.noise_shape = self._check_noise_shape(noise_shape)
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def _check_noise_shape(self, noise_shape):
+        """None, or a tuple of positive ints and Nones (what Keras accepts)."""
+        if noise_shape is None:
+            return None
+        iterable = hasattr(noise_shape, "__iter__") and not isinstance(noise_shape, str)
+        dims = tuple(noise_shape) if iterable else ()
+        if not iterable or not all(d is None or is_positive_int(d) for d in dims):
+            raise ValueError(f"{self.owner}: noise_shape must be a tuple of positive ints "
+                             f"and Nones, received noise_shape={noise_shape!r}")
+        return tuple(None if d is None else int(d) for d in dims)
 
     def _make_mask(self, shape):
         rng = self._rng if self._rng is not None else backend.rng()
         if self.noise_shape is not None:     # None entries follow the input (Keras)
-            shape = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape))
+            noise = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape))
+            if len(self.noise_shape) != len(shape) or any(
+                    n not in (1, s) for n, s in zip(noise, shape)):
+                raise ValueError(f"{self.owner}: noise_shape={self.noise_shape} does not fit "
+                                 f"input shape {shape} (one entry per axis, each 1, None "
+                                 f"or the input's size)")
+            shape = noise
         return rng.random(shape, dtype=np.float64) >= self.rate
+
+    def draw_batch_noise(self, rows):
+        """The keep-mask of a whole batch, drawn before the batch is split."""
+        if self.rate == 0:
+            return None
+        return self._make_mask((rows, *self.input_shape[1:]))
 
     def forward(self, x, training=False, mask=None):
         """``mask`` (bool, broadcastable to x) replaces the random draw, for tests."""
@@ -136,6 +195,9 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self.cache = {"scaled_mask": None}
             return x
+        shard = parallel.current()
+        if mask is None and shard is not None and self in shard.group.noise:
+            mask = shard.batch_noise(self)             # this shard's rows of the batch's mask
         keep = self._make_mask(x.shape) if mask is None else np.asarray(mask, dtype=bool)
         # TensorFlow scales first, then masks: y = (x * 1/(1-rate)) * keep
         scaled_mask = np.where(keep, self.dtype.type(1 / (1 - self.rate)), self.dtype.type(0))
@@ -154,15 +216,13 @@ class Dropout(Layer):
 class ZeroPadding2D(Layer):
     """Add rows and columns of zeros: ``padding`` is an int, (h, w) or ((t, b), (l, r))."""
 
-    def __init__(self, padding=(1, 1), **kwargs):
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(padding, (tuple, list)) and len(padding) == 2 and all(
-                isinstance(p, (int, np.integer)) for p in padding):
-            padding = ((padding[0], padding[0]), (padding[1], padding[1]))
-        self.padding = normalize_padding(padding, f"ZeroPadding2D '{self.name}'")
-        if isinstance(self.padding, str):
-            raise ValueError(f"ZeroPadding2D '{self.name}': padding must be ints, "
-                             f"received {padding!r}")
+        if isinstance(padding, str):
+            raise ValueError(f"{self.owner}: padding must be an int, (h, w) or "
+                             f"((top, bottom), (left, right)), received {padding!r}")
+        self.padding = normalize_padding(padding, self.owner)
+        self.data_format = check_data_format(self.owner, data_format)
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
@@ -179,4 +239,5 @@ class ZeroPadding2D(Layer):
         return dy[:, t:dy.shape[1] - b, l:dy.shape[2] - r, :]
 
     def get_config(self):
-        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+        return {**super().get_config(), "padding": [list(p) for p in self.padding],
+                "data_format": self.data_format}

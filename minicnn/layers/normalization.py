@@ -18,25 +18,35 @@ constants and dx = dy * gamma / sqrt(moving_var + eps).
 """
 import numpy as np
 
-from .base import Layer
+from .. import parallel
+from .base import Layer, check_keras_only, check_number
 
 
 class BatchNormalization(Layer):
+    """Keras's BatchNormalization over the last (channel) axis. ``renorm=True`` is
+    not supported; ``renorm_clipping`` and ``renorm_momentum`` do nothing without it
+    (in Keras too). ``synchronized=True`` makes Keras compute the statistics of the
+    whole batch when it is split across devices; minicnn always does, so both
+    values compute the same."""
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, **kwargs):
+                 beta_constraint=None, gamma_constraint=None, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, synchronized=False, **kwargs):
         super().__init__(**kwargs)
-        owner = f"BatchNormalization '{self.name}'"
-        if axis not in (-1, 1, 3) and not isinstance(axis, int):
-            raise ValueError(f"{owner}: axis must be an int, received {axis!r}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"{owner}: momentum must be in [0, 1], received {momentum!r}")
-        if epsilon <= 0:
-            raise ValueError(f"{owner}: epsilon must be > 0, received {epsilon!r}")
-        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        owner = self.owner
+        if not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"{owner}: axis must be an int, received axis={axis!r}")
+        # Keras checks neither of these two; minicnn refuses values that cannot work.
+        check_number(owner, "momentum", momentum, "a float in [0, 1]", lambda m: 0 <= m <= 1)
+        check_number(owner, "epsilon", epsilon, "a float > 0", lambda e: e > 0)
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
+        self.renorm = check_keras_only(owner, "renorm", renorm, (False,))
+        self.renorm_clipping, self.renorm_momentum = renorm_clipping, renorm_momentum
+        self.synchronized = bool(synchronized)
         self.set_weight_options(beta_initializer=beta_initializer,
             gamma_initializer=gamma_initializer,
             moving_mean_initializer=moving_mean_initializer,
@@ -48,8 +58,8 @@ class BatchNormalization(Layer):
         rank = len(input_shape)
         axis = self.axis % rank
         if axis != rank - 1:
-            raise ValueError(f"BatchNormalization '{self.name}' supports the channel (last) "
-                             f"axis only, received axis={self.axis} for rank {rank}")
+            raise ValueError(f"{self.owner} supports the channel (last) axis only, "
+                             f"received axis={self.axis} for rank {rank}")
         c = (input_shape[-1],)
         if self.scale:
             self.add_weight("gamma", c, self.gamma_initializer, self.gamma_regularizer,
@@ -71,19 +81,25 @@ class BatchNormalization(Layer):
         x = self.check_input(x, rank=len(self.input_shape))
         training = training and self.trainable   # a frozen layer runs in inference mode
         x2 = x.reshape(-1, x.shape[-1])                       # (m, C)
-        if training:
+        shard = parallel.current() if training else None
+        m = x2.shape[0] if shard is None else x2.shape[0] // x.shape[0] * shard.rows
+        if training and shard is None:
             mean = x2.mean(axis=0)
             var = np.square(x2 - mean).mean(axis=0)           # biased, as Keras
+        elif training:   # a split batch: the whole batch's statistics, from every shard's sums
+            mean = shard.allreduce(x2.sum(axis=0)) / self.dtype.type(m)
+            var = shard.allreduce(np.square(x2 - mean).sum(axis=0)) / self.dtype.type(m)
+        if training and (shard is None or shard.index == 0):   # moving statistics: once
             keep = self.dtype.type(self.momentum)
             for key, batch in (("moving_mean", mean), ("moving_variance", var)):
                 self.state[key][...] = self.state[key] * keep + batch * (1 - keep)
-        else:
+        if not training:
             mean, var = self.state["moving_mean"], self.state["moving_variance"]
         inv_std = 1 / np.sqrt(var + self.dtype.type(self.epsilon))   # (C,)
         x_hat = (x2 - mean) * inv_std                         # (m, C)
         gamma, beta = self._gamma_beta()
         self.cache = {"x_hat": x_hat, "inv_std": inv_std, "training": training,
-                      "x_shape": x.shape}
+                      "x_shape": x.shape, "m": m, "shard": shard}
         return (x_hat * gamma + beta).reshape(x.shape)
 
     def backward(self, dy, from_logits=False, compute_dx=True):
@@ -98,10 +114,16 @@ class BatchNormalization(Layer):
         dx_hat = dy2 * gamma
         if not c["training"]:
             return (dx_hat * inv_std).reshape(c["x_shape"])
-        m = dy2.shape[0]
-        dx = (m * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
+        m, shard = c["m"], c["shard"]
+        sum_dx_hat, sum_dx_hat_x_hat = dx_hat.sum(axis=0), (dx_hat * x_hat).sum(axis=0)
+        if shard is not None:                        # sums over the whole batch
+            sum_dx_hat = shard.allreduce(sum_dx_hat)
+            sum_dx_hat_x_hat = shard.allreduce(sum_dx_hat_x_hat)
+        dx = (m * dx_hat - sum_dx_hat - x_hat * sum_dx_hat_x_hat)
         return (dx * (inv_std / m)).reshape(c["x_shape"])
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "synchronized": self.synchronized, "renorm": self.renorm,
+                "renorm_clipping": self.renorm_clipping, "renorm_momentum": self.renorm_momentum}

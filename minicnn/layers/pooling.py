@@ -7,30 +7,31 @@ Average pooling keeps the mean and spreads the gradient evenly. With
 average divides by the number of real cells, as TensorFlow does.
 """
 from .. import kernels
-from .base import Layer, as_pair, normalize_padding
+from .base import Layer, as_pair, check_data_format, normalize_padding
 
 
 class Pooling2D(Layer):
     """What max and average pooling share: a ``pool_size`` window moved by ``strides``
     (default: the pool size) over each channel."""
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+    def __init__(self, pool_size, strides, padding, data_format, **kwargs):
         super().__init__(**kwargs)
-        owner = f"{type(self).__name__} '{self.name}'"
+        owner = self.owner
         self.pool_size = as_pair(pool_size, "pool_size", owner)
         self.strides = self.pool_size if strides is None else as_pair(strides, "strides", owner)
         self.padding = normalize_padding(padding, owner, allow_explicit=False)
+        self.data_format = check_data_format(owner, data_format)
 
     def window(self, hw=None):
         """The ``Window`` this layer slides over an input of height and width ``hw``
         (default: the size it was built for)."""
         hw = self.input_shape[1:3] if hw is None else hw
         return kernels.window(hw, self.pool_size, self.strides, (1, 1), self.padding,
-                              owner=f"{type(self).__name__} '{self.name}'")
+                              owner=self.owner)
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(f"{type(self).__name__} '{self.name}' expects 4-D NHWC input, "
+            raise ValueError(f"{self.owner} expects 4-D NHWC input, "
                              f"received shape {tuple(input_shape)}")
         super().build(input_shape)
 
@@ -42,10 +43,15 @@ class Pooling2D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size),
-                "strides": list(self.strides), "padding": self.padding}
+                "strides": list(self.strides), "padding": self.padding,
+                "data_format": self.data_format}
 
 
 class MaxPooling2D(Pooling2D):
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
     def forward(self, x, training=False):
         x = self.check_input(x, rank=4)
         window = self.window(x.shape[1:3])
@@ -59,6 +65,10 @@ class MaxPooling2D(Pooling2D):
 
 
 class AveragePooling2D(Pooling2D):
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
+                 **kwargs):                     # pool_size has no default, as in Keras
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
     def forward(self, x, training=False):
         x = self.check_input(x, rank=4)
         window = self.window(x.shape[1:3])
