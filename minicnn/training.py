@@ -284,6 +284,12 @@ class TrainingMixin:
             return results
         return results["loss"] if len(results) == 1 else list(results.values())
 
+    def predict_on_batch(self, x):
+        """Model outputs for one batch (split across the workers when large enough)."""
+        x = self.prepare_input(x)
+        with backend.compute_threads():
+            return self._forward_batch(x, False, self._shard_group(x, False))[0]
+
     def predict(self, x, batch_size=32, verbose=0):
         """Model outputs for x, computed batch by batch in inference mode."""
         x = self.prepare_input(x)

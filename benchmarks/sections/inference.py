@@ -1,7 +1,7 @@
 """Inference: batch-1 latency and big-batch throughput.
 
-minicnn: ``model.forward(x)`` (what ``model(x)`` runs) inside
-``backend.compute_threads()``, the thread setting its ``predict`` uses.
+minicnn: ``model.predict_on_batch(x)`` (the batch split across the cores
+when large enough, as ``predict`` does) inside ``backend.compute_threads()``.
 TensorFlow: a ``tf.function`` of the Keras model (``training=False``), not
 ``predict``, so neither side pays a data pipeline. Both take a NumPy array and
 hand back a NumPy array.
@@ -12,7 +12,7 @@ import minicnn
 
 from .. import models
 from ..timing import calls_for, interleave, summary, time_calls
-from .training import _with_numba_threads
+from .training import _on_one_core
 
 
 def _keras_fn(ctx, kr, shape):
@@ -25,17 +25,18 @@ def _keras_fn(ctx, kr, shape):
 def measure(ctx, mc, kr, x, cfg):
     """Seconds per call for each framework on batch x (interleaved samples).
 
-    A third contender, minicnn with one Numba thread, shows what the barriers
-    of the parallel kernels cost on this machine (not part of the ratio).
+    A third contender, minicnn on one core (one batch worker, one Numba
+    thread), shows what the other cores add (not part of the ratio).
     """
     with ctx.cpu_device():
         keras_call = _keras_fn(ctx, kr, x.shape)
-        contenders = {"minicnn": lambda: mc.forward(x), "tensorflow": lambda: keras_call(x)}
+        contenders = {"minicnn": lambda: mc.predict_on_batch(x),
+                      "tensorflow": lambda: keras_call(x)}
         with minicnn.backend.compute_threads():
             calls = {k: calls_for(fn, cfg["sample_s"]) for k, fn in contenders.items()}
             timed = {k: (lambda k=k: time_calls(contenders[k], calls[k])) for k in contenders}
             if ctx.threads > 1:
-                timed["minicnn_1_thread"] = _with_numba_threads(1, timed["minicnn"])
+                timed["minicnn_1_thread"] = _on_one_core(timed["minicnn"])
             samples = interleave(timed, cfg["repeats"])
     return samples
 
@@ -63,7 +64,7 @@ def markdown(r):
     big = r["rows"][0]["big_batch"] if r["rows"] else 256
     lines = [f"| model | batch-1 minicnn ms | batch-1 TF ms | latency ratio (minicnn time / "
              f"TF time; <1 = minicnn faster) | batch-{big} minicnn img/s | batch-{big} TF img/s | "
-             f"throughput ratio (minicnn / TF; >1 = minicnn faster) | minicnn 1 Numba thread: "
+             f"throughput ratio (minicnn / TF; >1 = minicnn faster) | minicnn on one core: "
              f"batch-1 ms, batch-{big} img/s |", "|---|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
         lat, ips = row["latency_ms"], row["throughput_ips"]
@@ -73,7 +74,7 @@ def markdown(r):
                      f"{lat['tensorflow']['median']:.2f} | **{row['latency_ratio']:.2f}** | "
                      f"{ips['minicnn']['median']:,.0f} | {ips['tensorflow']['median']:,.0f} | "
                      f"**{row['throughput_ratio']:.2f}** | {one} |")
-    lines += ["", f"minicnn `model.forward` in `compute_threads()` against a `tf.function` of "
+    lines += ["", f"minicnn `model.predict_on_batch` in `compute_threads()` against a `tf.function` of "
               f"the Keras model; medians of {r['repeats']} interleaved samples. The last column "
-              f"(not part of the ratios) is minicnn with one Numba thread."]
+              f"(not part of the ratios) is minicnn on one core (one batch worker, one Numba thread)."]
     return lines

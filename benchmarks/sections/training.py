@@ -15,26 +15,29 @@ def _steps(ips, batch, cfg):
     return int(min(cfg["max_steps"], max(cfg["min_steps"], cfg["sample_s"] * ips / batch)))
 
 
-def _with_numba_threads(n, fn):
-    """fn run with Numba limited to n threads (restored afterwards)."""
+def _on_one_core(fn):
+    """fn run by minicnn on one core: one batch worker, one Numba thread (restored after)."""
+    import minicnn
     import numba
 
     def run():
         before = numba.get_num_threads()
-        numba.set_num_threads(n)
+        numba.set_num_threads(1)
+        minicnn.set_num_threads(1)
         try:
             return fn()
         finally:
             numba.set_num_threads(before)
+            minicnn.set_num_threads(None)
     return run
 
 
 def measure_pair(ctx, spec, cfg, keras_device=None, one_thread=False):
     """Interleaved fit throughput of the minicnn and Keras twins of ``spec``.
 
-    ``one_thread`` adds a third contender, minicnn with one Numba thread: on a
-    busy machine a parallel kernel waits for its slowest thread at every
-    barrier, and this column shows how much that costs.
+    ``one_thread`` adds a third contender, minicnn on one core (one batch
+    worker, one Numba thread): minicnn's speedup from all cores over one is
+    the ratio of the two.
     """
     ctx.keras                                   # TF thread pools set before Keras runs
     mc, kr = models.twin(spec)
@@ -57,7 +60,7 @@ def measure_pair(ctx, spec, cfg, keras_device=None, one_thread=False):
 
     contenders = {"minicnn": run_minicnn, "tensorflow": run_keras}
     if one_thread and ctx.threads > 1:
-        contenders["minicnn_1_thread"] = _with_numba_threads(1, run_minicnn)
+        contenders["minicnn_1_thread"] = _on_one_core(run_minicnn)
     samples = interleave(contenders, cfg["repeats"])
     return samples, steps, kr
 
@@ -77,6 +80,8 @@ def run(ctx):
         row["ratio"] = row["minicnn_ips"]["median"] / row["tensorflow_ips"]["median"]
         if "minicnn_1_thread" in samples:
             row["minicnn_1_thread_ips"] = summary(samples["minicnn_1_thread"])
+            row["core_speedup"] = (row["minicnn_ips"]["median"]
+                                   / row["minicnn_1_thread_ips"]["median"])
         if ctx.gpus():   # reported apart: the CPU comparison is the target
             gpu_samples, _, _ = measure_pair(ctx, spec, cfg,
                                           keras_device=lambda: ctx.tf.device("/GPU:0"))
@@ -88,16 +93,15 @@ def run(ctx):
 
 def markdown(r):
     lines = ["| model | batch | optimizer | minicnn img/s | TF img/s | ratio (throughput, "
-             "minicnn / TF; >1 = minicnn faster) | minicnn, 1 Numba thread img/s |",
-             "|---|---|---|---|---|---|---|"]
+             "minicnn / TF; >1 = minicnn faster) | minicnn, one core img/s | all cores / "
+             "one core |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
         one = row.get("minicnn_1_thread_ips")
         lines.append(f"| {row['title']} | {row['batch']} | {row['optimizer']} | "
                      f"{row['minicnn_ips']['median']:,.0f} | {row['tensorflow_ips']['median']:,.0f}"
-                     f" | **{row['ratio']:.2f}** | {one['median']:,.0f} |" if one else
-                     f"| {row['title']} | {row['batch']} | {row['optimizer']} | "
-                     f"{row['minicnn_ips']['median']:,.0f} | {row['tensorflow_ips']['median']:,.0f}"
-                     f" | **{row['ratio']:.2f}** | - |")
+                     f" | **{row['ratio']:.2f}** | "
+                     + (f"{one['median']:,.0f} | {row['core_speedup']:.2f}x |" if one else "- | - |"))
     gpu = [row for row in r["rows"] if "tensorflow_gpu_ips" in row]
     if gpu:
         lines += ["", "TensorFlow on the GPU (not part of the targets):", "",
@@ -105,6 +109,7 @@ def markdown(r):
         lines += [f"| {row['title']} | {row['tensorflow_gpu_ips']['median']:,.0f} |" for row in gpu]
     lines += ["", f"Medians of {r['repeats']} interleaved rounds; each round one `fit` call per "
               f"framework, timed from the end of batch {r['warm_steps']} to the last batch. "
-              f"The last column (not part of the ratio: TF keeps its threads) is minicnn with "
-              f"one Numba thread, interleaved in the same rounds."]
+              f"The one-core column (not part of the ratio: TF keeps its threads) is minicnn with "
+              f"one batch worker and one Numba thread, interleaved in the same rounds; the "
+              f"last column is minicnn's speedup from all cores over one."]
     return lines
