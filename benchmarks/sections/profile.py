@@ -4,10 +4,13 @@ For every zoo model, a few ``fit`` steps run twice:
 
 1. with every layer's ``forward`` and ``backward`` and the optimizer's
    ``apply`` wrapped in a timer, giving a per-layer table (ms per step);
-   "other" is the rest of the step (loss, finite checks, batch slicing);
-   once with all Numba threads and once with one, to tell compute from
-   waiting at the parallel kernels' barriers;
-2. under ``cProfile``, giving the functions with the most own time (a Numba
+   "other" is the rest of the step (loss, finite checks, batch slicing).
+   The batch runs whole on one batch worker (``minicnn.set_num_threads(1)``),
+   so the layer times add up to the step: once with all Numba threads and
+   once with one, the second being what each worker of a split batch does
+   (on its share of the rows);
+2. under ``cProfile`` with the batch split as ``fit`` splits it, giving the
+   functions with the most own time in the calling thread (worker 0; a Numba
    kernel shows as one function: its time is all "own"). The full cProfile
    listing is written to ``profile_<model>.txt`` beside the results.
 """
@@ -123,15 +126,19 @@ def run(ctx, out_dir=None):
         batch = spec["batch"]
         x, y = models.data(model, batch * (cfg["steps"] + 1))
         model.fit(x[:batch], y[:batch], batch_size=batch, verbose=0)     # kernels loaded
-        breakdown = layer_breakdown(model, x, y, batch, cfg["steps"])
-        if ctx.threads > 1:       # the same step on one Numba thread: no barrier waits
-            import numba
-            before = numba.get_num_threads()
-            numba.set_num_threads(1)
-            try:
-                breakdown["one_thread"] = layer_breakdown(model, x, y, batch, cfg["steps"])
-            finally:
-                numba.set_num_threads(before)
+        minicnn.set_num_threads(1)                # the batch whole: layer times add up
+        try:
+            breakdown = layer_breakdown(model, x, y, batch, cfg["steps"])
+            if ctx.threads > 1:       # the same step on one Numba thread: no barrier waits
+                import numba
+                before = numba.get_num_threads()
+                numba.set_num_threads(1)
+                try:
+                    breakdown["one_thread"] = layer_breakdown(model, x, y, batch, cfg["steps"])
+                finally:
+                    numba.set_num_threads(before)
+        finally:
+            minicnn.set_num_threads(None)
         path = os.path.join(out_dir, f"profile_{name}.txt") if out_dir else None
         prof = cprofile_top(model, x, y, batch, cfg["steps"], cfg["top"], path)
         results.append({"model": name, "title": spec["title"], "batch": batch,
@@ -145,7 +152,8 @@ def markdown(r):
     for m in r["models"]:
         b = m["breakdown"]
         one = b.get("one_thread")
-        head = f"#### {m['title']} (batch {m['batch']}): {b['step_ms']:.1f} ms per step"
+        head = (f"#### {m['title']} (batch {m['batch']}, run whole on one batch worker): "
+                f"{b['step_ms']:.1f} ms per step")
         if one:
             head += f" ({one['step_ms']:.1f} ms on one Numba thread)"
         lines += [head, "",
@@ -163,7 +171,8 @@ def markdown(r):
                            ("other_ms", "other (loss, checks, batching)")):
             lines.append(f"| {label} | | {b[key]:.2f} | | {100 * b[key] / b['step_ms']:.0f} % | "
                          f"{one[key] if one else float('nan'):.2f} | |")
-        lines += ["", f"cProfile, functions by own time ({m['cprofile']['total_ms_per_step']:.1f} ms"
+        lines += ["", f"cProfile of `fit` with the batch split across the workers, functions "
+                      f"by own time in worker 0 ({m['cprofile']['total_ms_per_step']:.1f} ms"
                       f" per step under the profiler"
                       + (f"; full listing `{m['listing']}`" if m["listing"] else "") + "):", "",
                   "| function | where | calls | own ms/step | cum ms/step | own share |",
