@@ -158,8 +158,10 @@ def _single_threaded_kernels():
     if backend.backend() != "numba":
         return None
     import numba
+
+    from .kernels import jit
     before = numba.get_num_threads()
-    numba.set_num_threads(1)
+    jit.one_thread(True)
     return before
 
 
@@ -176,6 +178,9 @@ def _on_shard(shard, fn):
             _local.shard = None
             if before is not None:
                 import numba
+
+                from .kernels import jit
+                jit.one_thread(False)
                 numba.set_num_threads(before)
     return task
 

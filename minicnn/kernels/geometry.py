@@ -12,6 +12,7 @@ For one spatial axis of size ``n``, a window of ``k`` taps spaced ``d`` apart
 * explicit padding ``(before, after)``: ``out = (n + before + after - eff) // s + 1``,
   the textbook ``(n + 2p - f) / s + 1``.
 """
+import functools
 from dataclasses import dataclass
 
 
@@ -78,10 +79,17 @@ def window(input_hw, size, strides=(1, 1), dilation=(1, 1), padding="valid", own
     """The ``Window`` of a kernel ``size`` over an image of ``input_hw``.
 
     ``padding`` is "valid", "same" or ``((top, bottom), (left, right))``.
-    Raises ValueError, naming ``owner``, when not one window fits.
+    Raises ValueError, naming ``owner``, when not one window fits. Windows are
+    values, so the ones already built are handed out again (layers ask on
+    every forward).
     """
-    input_hw, size = tuple(int(n) for n in input_hw), tuple(size)
-    strides, dilation = tuple(strides), tuple(dilation)
+    return _window(tuple(int(n) for n in input_hw), tuple(size), tuple(strides),
+                   tuple(dilation), padding if isinstance(padding, str) else
+                   tuple(tuple(p) for p in padding), owner)
+
+
+@functools.lru_cache(maxsize=4096)
+def _window(input_hw, size, strides, dilation, padding, owner):
     pairs = resolve_padding(padding, input_hw, size, strides, dilation)
     out = tuple(output_size(n, k, s, d, before, after) for n, k, s, d, (before, after)
                 in zip(input_hw, size, strides, dilation, pairs))

@@ -10,6 +10,7 @@ machine pays the compile time.
 """
 import os
 import tempfile
+import threading
 import warnings
 
 import numba
@@ -55,6 +56,21 @@ JIT = dict(cache=disk_cache_possible(), nogil=True)
 # work (benchmarks/NOTES.md, optimization 2).
 SERIAL_BELOW = 1 << 18
 
+_thread = threading.local()
+
+
+def one_thread(on):
+    """Declare that the calling thread runs every kernel on one thread (a worker of
+    a split batch, whose Numba thread count is already 1), so the kernels skip
+    asking Numba, which takes a lock, on every call."""
+    if on:
+        numba.set_num_threads(1)
+    _thread.one = on
+
+
+def _one_thread():
+    return getattr(_thread, "one", False)
+
 
 def parallel_loops(fn):
     """Compile ``fn`` with its ``prange`` spread over every core, and run it on
@@ -63,6 +79,8 @@ def parallel_loops(fn):
     compiled = njit(parallel=True, **JIT)(fn)
 
     def run(*args):
+        if _one_thread():
+            return compiled(*args)
         work = max(a.size for a in args if isinstance(a, np.ndarray))
         if work >= SERIAL_BELOW:
             return compiled(*args)
@@ -408,7 +426,8 @@ def column_sums(a):
         # NumPy sums a single column pairwise; narrow bands would share cache lines
         return a.sum(axis=0)
     out = np.empty(a.shape[1], dtype=a.dtype)
-    bands = max(1, min(numba.get_num_threads(), a.shape[1] // 16))   # >= 16 floats each
+    threads = 1 if _one_thread() else numba.get_num_threads()
+    bands = max(1, min(threads, a.shape[1] // 16))               # >= 16 floats each
     _column_sums(np.ascontiguousarray(a), out, bands)
     return out
 
@@ -436,6 +455,8 @@ def _matmul_tn(a, b, parts):
 
 
 def _tasks(rows):
+    if _one_thread():
+        return 1
     return max(1, min(numba.get_num_threads(), rows // MIN_ROWS_PER_TASK))
 
 
