@@ -25,11 +25,18 @@ expressions such as ``1 - beta_1`` are worked out in Python and then cast, as
 TensorFlow does when it turns a Python number into a tensor. In float32 this
 reproduces Keras bit for bit (global_clipnorm aside). In float64 Keras rounds
 the learning rate, momentum and betas to float32 first; minicnn does not.
+
+Kernels. ``update_step`` works out the scalars of the step (casts, bias
+corrections) and hands the element-wise rule to a kernel of
+``minicnn.kernels``: one pass over the elements in Numba, or its NumPy twin in
+``minicnn/kernels/optim_reference.py``, the same formulas as below, line by
+line and bit for bit.
 """
 import math
 
 import numpy as np
 
+from minicnn import kernels
 from minicnn.registry import Configurable, Registry
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "Adadelta",
@@ -246,15 +253,8 @@ class SGD(Optimizer):
         return ("momentum",) if self.momentum != 0 else ()
 
     def update_step(self, g, w, lr, slots):
-        if self.momentum == 0:
-            w -= g * lr
-            return
-        v, momentum = slots["momentum"], w.dtype.type(self.momentum)
-        v[...] = v * momentum - g * lr
-        if self.nesterov:
-            w += v * momentum - g * lr
-        else:
-            w += v
+        kernels.sgd_update(w, g, slots.get("momentum"), lr, w.dtype.type(self.momentum),
+                           self.nesterov)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -286,22 +286,9 @@ class RMSprop(Optimizer):
 
     def update_step(self, g, w, lr, slots):
         cast = w.dtype.type
-        rho, one_minus_rho, eps = cast(self.rho), cast(1 - self.rho), cast(self.epsilon)
-        v = slots["velocity"]
-        v[...] = rho * v + one_minus_rho * np.square(g)
-        if self.centered:
-            a = slots["average_gradient"]
-            a[...] = rho * a + one_minus_rho * g
-            denominator = v - np.square(a) + eps
-        else:
-            denominator = v + eps
-        step = lr * g / np.sqrt(denominator)
-        if self.momentum > 0:
-            m = slots["momentum"]
-            m[...] = cast(self.momentum) * m + step
-            w -= m
-        else:
-            w -= step
+        kernels.rmsprop_update(w, g, slots["velocity"], slots.get("average_gradient"),
+                               slots.get("momentum"), lr, cast(self.rho), cast(1 - self.rho),
+                               cast(self.epsilon), cast(self.momentum))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
@@ -337,14 +324,9 @@ class Adam(Optimizer):
         t = cast(self.iterations + 1)
         beta_1_power, beta_2_power = cast(self.beta_1) ** t, cast(self.beta_2) ** t
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        m, v = slots["momentum"], slots["velocity"]
-        m += (g - m) * cast(1 - self.beta_1)
-        v += (np.square(g) - v) * cast(1 - self.beta_2)
-        if self.amsgrad:
-            v_hat = slots["velocity_hat"]
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        w -= m * alpha / (np.sqrt(v) + cast(self.epsilon))
+        kernels.adam_update(w, g, slots["momentum"], slots["velocity"],
+                            slots.get("velocity_hat"), alpha, cast(1 - self.beta_1),
+                            cast(1 - self.beta_2), cast(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -374,9 +356,7 @@ class Adagrad(Optimizer):
             s[...] = self.initial_accumulator_value
 
     def update_step(self, g, w, lr, slots):
-        s = slots["accumulator"]
-        s += np.square(g)
-        w -= lr * g / np.sqrt(s + w.dtype.type(self.epsilon))
+        kernels.adagrad_update(w, g, slots["accumulator"], lr, w.dtype.type(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(),
@@ -407,12 +387,8 @@ class Adadelta(Optimizer):
 
     def update_step(self, g, w, lr, slots):
         cast = w.dtype.type
-        rho, one_minus_rho, eps = cast(self.rho), cast(1 - self.rho), cast(self.epsilon)
-        G, D = slots["accumulated_grad"], slots["accumulated_delta_var"]
-        G[...] = rho * G + one_minus_rho * np.square(g)
-        delta = -(np.sqrt(D + eps) * g / np.sqrt(G + eps))
-        D[...] = rho * D + one_minus_rho * np.square(delta)
-        w += lr * delta
+        kernels.adadelta_update(w, g, slots["accumulated_grad"], slots["accumulated_delta_var"],
+                                lr, cast(self.rho), cast(1 - self.rho), cast(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -439,10 +415,8 @@ class Adamax(Optimizer):
     def update_step(self, g, w, lr, slots):
         cast = w.dtype.type
         beta_1_power = cast(self.beta_1) ** cast(self.iterations + 1)
-        m, u = slots["momentum"], slots["norm"]
-        m += (g - m) * cast(1 - self.beta_1)
-        u[...] = np.maximum(cast(self.beta_2) * u, np.abs(g))
-        w -= lr * m / ((1 - beta_1_power) * (u + cast(self.epsilon)))
+        kernels.adamax_update(w, g, slots["momentum"], slots["norm"], lr, cast(1 - self.beta_1),
+                              cast(self.beta_2), 1 - beta_1_power, cast(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -494,12 +468,9 @@ class Nadam(Optimizer):
         mu_next = beta_1 * (1 - cast(0.5) * cast(0.96) ** (t + 1))
         u_product = cast(self._u_product)
         u_product_next = u_product * mu_next
-        m, v = slots["momentum"], slots["velocity"]
-        m += (g - m) * (1 - beta_1)
-        v += (np.square(g) - v) * (1 - beta_2)
-        m_hat = mu_next * m / (1 - u_product_next) + (1 - mu_t) * g / (1 - u_product)
-        v_hat = v / (1 - beta_2 ** t)
-        w -= m_hat * lr / (np.sqrt(v_hat) + cast(self.epsilon))
+        kernels.nadam_update(w, g, slots["momentum"], slots["velocity"], lr, 1 - beta_1,
+                             1 - beta_2, mu_next, 1 - u_product_next, 1 - mu_t, 1 - u_product,
+                             1 - beta_2 ** t, cast(self.epsilon))
 
     def get_state(self):
         state = super().get_state()

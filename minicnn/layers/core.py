@@ -181,7 +181,7 @@ class Dropout(Layer):
                                  f"input shape {shape} (one entry per axis, each 1, None "
                                  f"or the input's size)")
             shape = noise
-        return rng.random(shape, dtype=np.float64) >= self.rate
+        return rng.random(shape, dtype=np.float32) >= np.float32(self.rate)   # as Keras: float32
 
     def draw_batch_noise(self, rows):
         """The keep-mask of a whole batch, drawn before the batch is split."""
