@@ -115,6 +115,9 @@ def compute_threads():
         yield
     finally:
         _leave_blas_limit()
+        jit = sys.modules.get("minicnn.kernels.jit")
+        if jit is not None:
+            jit.restore_threads()          # this thread's Numba count, as it was
 
 
 _BLAS_LOCK = threading.Lock()

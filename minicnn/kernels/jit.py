@@ -72,6 +72,36 @@ def _one_thread():
     return getattr(_thread, "one", False)
 
 
+# Numba's thread count is a per-thread setting, and reading or setting it takes
+# a lock (about 35 of the 175 us of a batch-1 forward when asked around every
+# loop). So each thread remembers the count it found ("full") and the one it
+# set last, and changes it only when a loop needs the other one;
+# ``restore_threads`` (end of fit/predict) gives the thread its count back.
+def _threads_for(work):
+    state = _thread.__dict__
+    if "full" not in state:
+        state["full"] = state["now"] = numba.get_num_threads()
+    want = 1 if work < SERIAL_BELOW else state["full"]
+    if state["now"] != want:
+        numba.set_num_threads(want)
+        state["now"] = want
+    return want
+
+
+def _all_threads():
+    """The thread count this thread's loops may use."""
+    return 1 if _one_thread() else _thread.__dict__.get("full") or numba.get_num_threads()
+
+
+def restore_threads():
+    """Give the calling thread back the Numba thread count it had before the kernels ran."""
+    state = _thread.__dict__
+    if "full" in state:
+        if state["now"] != state["full"]:
+            numba.set_num_threads(state["full"])
+        del state["full"], state["now"]
+
+
 def parallel_loops(fn):
     """Compile ``fn`` with its ``prange`` spread over every core, and run it on
     one thread when the largest array argument has fewer than ``SERIAL_BELOW``
@@ -79,17 +109,9 @@ def parallel_loops(fn):
     compiled = njit(parallel=True, **JIT)(fn)
 
     def run(*args):
-        if _one_thread():
-            return compiled(*args)
-        work = max(a.size for a in args if isinstance(a, np.ndarray))
-        if work >= SERIAL_BELOW:
-            return compiled(*args)
-        threads = numba.get_num_threads()     # a per-thread setting in Numba
-        numba.set_num_threads(1)
-        try:
-            return compiled(*args)
-        finally:
-            numba.set_num_threads(threads)
+        if not _one_thread():
+            _threads_for(max(a.size for a in args if isinstance(a, np.ndarray)))
+        return compiled(*args)
     run.compiled, run.__name__, run.__doc__ = compiled, fn.__name__, fn.__doc__
     return run
 
@@ -426,8 +448,7 @@ def column_sums(a):
         # NumPy sums a single column pairwise; narrow bands would share cache lines
         return a.sum(axis=0)
     out = np.empty(a.shape[1], dtype=a.dtype)
-    threads = 1 if _one_thread() else numba.get_num_threads()
-    bands = max(1, min(threads, a.shape[1] // 16))               # >= 16 floats each
+    bands = max(1, min(_all_threads(), a.shape[1] // 16))        # >= 16 floats each
     _column_sums(np.ascontiguousarray(a), out, bands)
     return out
 
@@ -455,9 +476,7 @@ def _matmul_tn(a, b, parts):
 
 
 def _tasks(rows):
-    if _one_thread():
-        return 1
-    return max(1, min(numba.get_num_threads(), rows // MIN_ROWS_PER_TASK))
+    return max(1, min(_all_threads(), rows // MIN_ROWS_PER_TASK))
 
 
 def matmul(a, b, out=None):
@@ -466,6 +485,7 @@ def matmul(a, b, out=None):
     tasks = _tasks(a.shape[0])
     if tasks == 1:
         return np.matmul(a, b, out=out)
+    _threads_for(SERIAL_BELOW)                 # every core for the bands
     _matmul(np.ascontiguousarray(a), b, out, tasks)
     return out
 
@@ -486,6 +506,7 @@ def matmul_tn(a, b):
     if tasks == 1:
         return a.T @ b
     parts = np.empty((tasks, a.shape[1], b.shape[1]), dtype=a.dtype)
+    _threads_for(SERIAL_BELOW)
     _matmul_tn(np.ascontiguousarray(a), np.ascontiguousarray(b), parts)
     return parts.sum(axis=0)
 
