@@ -110,6 +110,7 @@ __all__ = list(KERNELS) + ["Window", "window", "output_size", "same_padding", "r
 
 
 # -- optimizer updates: twins in optim_reference.py (NumPy) and optim_jit.py (Numba) ----
+# Each updates w and its slots in place; the numbers are scalars of w's dtype.
 def optim_implementation():
     """The module whose optimizer updates run now: ``optim_jit`` or ``optim_reference``."""
     if _backend.backend() == "numpy":
@@ -120,35 +121,35 @@ def optim_implementation():
 
 
 def sgd_update(w, g, v, lr, momentum, nesterov):
-    """w (any shape), g and slot v (same shape, or None): one SGD step in place."""
+    """w (any shape), g and slot v (same shape, or None): one SGD step."""
     return optim_implementation().sgd_update(w, g, v, lr, momentum, nesterov)
 
 
 def rmsprop_update(w, g, v, a, m, lr, rho, one_minus_rho, epsilon, momentum):
-    """w (any shape), g and slots v, a, m (same shape; a, m or None): one RMSprop step in place."""
+    """w (any shape), g and slots v, a, m (same shape; a, m or None): one RMSprop step."""
     return optim_implementation().rmsprop_update(w, g, v, a, m, lr, rho, one_minus_rho,
                                                  epsilon, momentum)
 
 
 def adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
-    """w (any shape), g and slots m, v, v_hat (same shape; v_hat or None): one Adam step in place."""
+    """w (any shape), g and slots m, v, v_hat (same shape; v_hat or None): one Adam step."""
     return optim_implementation().adam_update(w, g, m, v, v_hat, alpha, one_minus_beta_1,
                                               one_minus_beta_2, epsilon)
 
 
 def adagrad_update(w, g, s, lr, epsilon):
-    """w (any shape), g and slot s (same shape): one Adagrad step in place."""
+    """w (any shape), g and slot s (same shape): one Adagrad step."""
     return optim_implementation().adagrad_update(w, g, s, lr, epsilon)
 
 
 def adadelta_update(w, g, grad_sq, delta_sq, lr, rho, one_minus_rho, epsilon):
-    """w (any shape), g and slots grad_sq, delta_sq (same shape): one Adadelta step in place."""
+    """w (any shape), g and slots grad_sq, delta_sq (same shape): one Adadelta step."""
     return optim_implementation().adadelta_update(w, g, grad_sq, delta_sq, lr, rho,
                                                   one_minus_rho, epsilon)
 
 
 def adamax_update(w, g, m, u, lr, one_minus_beta_1, beta_2, one_minus_beta_1_power, epsilon):
-    """w (any shape), g and slots m, u (same shape): one Adamax step in place."""
+    """w (any shape), g and slots m, u (same shape): one Adamax step."""
     return optim_implementation().adamax_update(w, g, m, u, lr, one_minus_beta_1, beta_2,
                                                 one_minus_beta_1_power, epsilon)
 
@@ -156,7 +157,7 @@ def adamax_update(w, g, m, u, lr, one_minus_beta_1, beta_2, one_minus_beta_1_pow
 def nadam_update(w, g, m, v, lr, one_minus_beta_1, one_minus_beta_2, mu_next,
                  one_minus_u_product_next, one_minus_mu_t, one_minus_u_product,
                  one_minus_beta_2_power, epsilon):
-    """w (any shape), g and slots m, v (same shape): one Nadam step in place."""
+    """w (any shape), g and slots m, v (same shape): one Nadam step."""
     return optim_implementation().nadam_update(
         w, g, m, v, lr, one_minus_beta_1, one_minus_beta_2, mu_next, one_minus_u_product_next,
         one_minus_mu_t, one_minus_u_product, one_minus_beta_2_power, epsilon)
