@@ -14,7 +14,7 @@ the source material trained it with, kept as data in ``TRAINING``:
 builder                       input         parameters  from
 ============================  ============  ==========  ===================================
 ``keras_mnist_convnet()``     28x28x1        93,322     Keras MNIST example (3rd conv 64)
-``keras_mnist_convnet(128)``  28x28x1       167,114     the same, summary of the material
+``keras_mnist_convnet(128)``  28x28x1       167,114     the chapter's convs + Dense 64
 ``lenet5()``                  28x28x1        61,706     LeCun et al. 1998, ReLU + max pool
 ``lenet5_tf()``               28x28x1     1,379,557     the TensorFlow chapter's "LeNet-5"
 ``mnist_deep_head()``         28x28x1     3,540,144     5x5 convs + Dense 1024-256-50
@@ -40,8 +40,10 @@ def keras_mnist_convnet(filters3=64, input_shape=(28, 28, 1), num_classes=10):
     """The Keras MNIST convnet: three 3x3 convs with max pooling, Dense 64, Dense 10.
 
     ``filters3`` is the width of the third convolution: 64 in the Keras example,
-    128 in the version whose summary the source material prints
-    (conv2d 320, conv2d_1 18,496, conv2d_2 73,856 parameters; flatten 1152).
+    128 in the Keras chapter's functional convnet (conv2d 320, conv2d_1 18,496,
+    conv2d_2 73,856 parameters; flatten 1152). That network has no Dense(64):
+    Flatten goes straight to Dense(10), 104,202 parameters in all (see
+    docs/source_networks.md); this builder keeps the Dense(64) head.
     """
     return Sequential([
         layers.Input(input_shape),                              # (28, 28, 1)
