@@ -144,6 +144,17 @@ def exclusive():
     return _RUN_LOCK
 
 
+def _after_fork_in_child():
+    """A forked child has none of its parent's threads: start afresh."""
+    global _POOL_LOCK, _RUN_LOCK
+    _POOL.clear()
+    _POOL_LOCK, _RUN_LOCK = threading.Lock(), threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _workers(n):
     with _POOL_LOCK:
         while len(_POOL) < n:

@@ -148,3 +148,15 @@ def test_shards_run_on_other_threads_with_one_kernel_thread_each():
     seen = parallel.run(group, lambda s: (threading.get_ident(), __import__("numba").get_num_threads()))
     assert seen[0][0] == threading.get_ident() and seen[1][0] != seen[0][0]
     assert [threads for _, threads in seen] == [1, 1]
+
+
+def test_the_fork_hook_forgets_the_parents_workers_and_locks():
+    """A forked child has none of the parent's threads (the hook runs in the child;
+    here it is called directly: Numba's OpenMP layer itself refuses to run in a
+    forked child, so a real fork cannot show it)."""
+    group = parallel.ShardGroup([(0, 4), (4, 8)])
+    parallel.run(group, lambda s: s.index)               # at least one worker exists
+    lock = parallel.exclusive()
+    parallel._after_fork_in_child()
+    assert parallel._POOL == [] and parallel.exclusive() is not lock
+    assert parallel.run(parallel.ShardGroup([(0, 4), (4, 8)]), lambda s: s.index) == [0, 1]
