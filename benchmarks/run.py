@@ -32,13 +32,13 @@ def run_sections(ctx, names, out_dir):
     import importlib
     results = {}
     names = [n for n in SECTIONS if n in names]
-    if "layers" in names and "matmul" not in names:
-        names.insert(0, "matmul")           # the conv rows are quoted against the peak
+    if ("layers" in names or "training" in names) and "matmul" not in names:
+        names.insert(0, "matmul")           # conv rows and training are quoted against the peak
     for name in names:
         ctx.log(f"[{name}]")
         start, load = time.perf_counter(), os.getloadavg()[0]
         module = importlib.import_module(f"benchmarks.sections.{name}")
-        if name == "layers":
+        if name in ("layers", "training"):
             result = module.run(ctx, results["matmul"]["gflops_default_threads"])
         elif name == "profile":
             result = module.run(ctx, out_dir)

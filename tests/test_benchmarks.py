@@ -130,3 +130,13 @@ def test_render_rewrites_the_report_from_json(tiny_run, tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "results.md").read_text() == open(paths["markdown"]).read()
     assert (tmp_path / "scaling.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_training_flops_count_each_conv_and_dense_layer():
+    """The Keras MNIST convnet: about 17 MFLOP per training image (issue 12's figure)."""
+    from benchmarks.sections.training import training_mflop
+    import minicnn
+    macs = [26 * 26 * 32 * 9 * 1, 11 * 11 * 64 * 9 * 32, 3 * 3 * 64 * 9 * 64, 576 * 64, 64 * 10]
+    expected = 2 * macs[0] * 2 + sum(2 * m * 3 for m in macs[1:])   # no input gradient first
+    assert training_mflop(minicnn.zoo.keras_mnist_convnet()) * 1e6 == expected
+    assert 16 < expected / 1e6 < 17

@@ -5,9 +5,37 @@ random images (the arithmetic does not depend on the pixel values). Each
 round times one ``fit`` call per framework, interleaved, and the medians are
 quoted. Throughput ratio = minicnn / TensorFlow: above 1 means minicnn is faster.
 """
+import numpy as np
+
 from .. import models
 from ..stepclock import fit_throughput
 from ..timing import interleave, summary
+
+
+def _macs(layer):
+    """Multiply-adds of one image's forward pass through a Conv2D or Dense layer."""
+    from minicnn.layers import Conv2D, Dense
+    if isinstance(layer, Conv2D):
+        (oh, ow), (kh, kw) = layer.output_shape[1:3], layer.kernel_size
+        return oh * ow * layer.filters * kh * kw * layer.input_shape[-1]
+    if isinstance(layer, Dense):
+        rows = int(np.prod(layer.input_shape[1:-1])) if len(layer.input_shape) > 2 else 1
+        return rows * layer.input_shape[-1] * layer.units
+    return 0
+
+
+def training_mflop(model):
+    """MFLOP one training image needs, the physical floor of a step: each conv and
+    dense layer costs 2 * MACs forward, 2 * MACs for its weight gradient and 2 * MACs
+    for its input gradient (none for the first, whose input gradient nobody needs).
+    Everything else (pooling, activations, the update) is left out."""
+    flops, first = 0, True
+    for layer in model.layers:
+        macs = _macs(layer)
+        if macs:
+            flops += 2 * macs * (2 if first else 3)
+            first = False
+    return flops / 1e6
 
 
 def _steps(ips, batch, cfg):
@@ -65,7 +93,7 @@ def measure_pair(ctx, spec, cfg, keras_device=None, one_thread=False):
     return samples, steps, kr
 
 
-def run(ctx):
+def run(ctx, peak_gflops=None):
     cfg = ctx.cfg["training"]
     rows = []
     for name, spec in ctx.zoo("training"):
@@ -78,6 +106,11 @@ def run(ctx):
                "minicnn_ips": summary(samples["minicnn"]),
                "tensorflow_ips": summary(samples["tensorflow"])}
         row["ratio"] = row["minicnn_ips"]["median"] / row["tensorflow_ips"]["median"]
+        row["mflop_per_image"] = training_mflop(models.twin(spec)[0])
+        row["gflops"] = {k: row[f"{k}_ips"]["median"] * row["mflop_per_image"] / 1e3
+                         for k in ("minicnn", "tensorflow")}
+        if peak_gflops:
+            row["peak_fraction"] = {k: v / peak_gflops for k, v in row["gflops"].items()}
         if "minicnn_1_thread" in samples:
             row["minicnn_1_thread_ips"] = summary(samples["minicnn_1_thread"])
             row["core_speedup"] = (row["minicnn_ips"]["median"]
@@ -88,7 +121,7 @@ def run(ctx):
             row["tensorflow_gpu_ips"] = summary(gpu_samples["tensorflow"])
         rows.append(row)
     return {"rows": rows, "warm_steps": cfg["warm"], "repeats": cfg["repeats"],
-            "keras_jit_compile": jit if rows else None}
+            "keras_jit_compile": jit if rows else None, "peak_gflops": peak_gflops}
 
 
 def markdown(r):
@@ -112,4 +145,22 @@ def markdown(r):
               f"The one-core column (not part of the ratio: TF keeps its threads) is minicnn with "
               f"one batch worker and one Numba thread, interleaved in the same rounds; the "
               f"last column is minicnn's speedup from all cores over one."]
+    if not any("gflops" in row for row in r["rows"]):
+        return lines
+    lines += ["", "Arithmetic done per second (conv and dense layers only: 2 FLOP per multiply-add, "
+                  "forward, weight gradient and input gradient but the first layer's):", "",
+              "| model | MFLOP per training image | minicnn GFLOP/s | TF GFLOP/s |"
+              + (" minicnn, % of the matmul peak | TF, % of the matmul peak |"
+                 if r.get("peak_gflops") else ""),
+              "|---|---|---|---|" + ("---|---|" if r.get("peak_gflops") else "")]
+    for row in (row for row in r["rows"] if "gflops" in row):
+        line = (f"| {row['title']} | {row['mflop_per_image']:.1f} | {row['gflops']['minicnn']:.0f}"
+                f" | {row['gflops']['tensorflow']:.0f} |")
+        if "peak_fraction" in row:
+            line += (f" {100 * row['peak_fraction']['minicnn']:.0f} % | "
+                     f"{100 * row['peak_fraction']['tensorflow']:.0f} % |")
+        lines.append(line)
+    if r.get("peak_gflops"):
+        lines.append(f"\nThe peak: float32 `np.matmul` 2048x2048 on all cores in the same run, "
+                     f"{r['peak_gflops']:.0f} GFLOP/s.")
     return lines
