@@ -160,3 +160,16 @@ def test_the_fork_hook_forgets_the_parents_workers_and_locks():
     parallel._after_fork_in_child()
     assert parallel._POOL == [] and parallel.exclusive() is not lock
     assert parallel.run(parallel.ShardGroup([(0, 4), (4, 8)]), lambda s: s.index) == [0, 1]
+
+
+def test_the_numpy_twins_split_the_same_way(float64, workers):
+    """With the readable NumPy kernels too, two shards give the one-thread numbers."""
+    minicnn.set_backend("numpy")
+    try:
+        loss1, grads1, _ = _gradients(1, workers)
+        loss2, grads2, _ = _gradients(2, workers)
+    finally:
+        minicnn.set_backend("numba")
+    assert abs(loss1 - loss2) <= 1e-12 * abs(loss1)
+    for g1, g2 in zip(grads1, grads2):
+        np.testing.assert_allclose(g2, g1, rtol=1e-12, atol=1e-13)
