@@ -22,6 +22,7 @@ Worker 0 is the calling thread; the others are threads kept for the life of
 the process, each always serving the same shard index, so what a layer keeps
 from forward to backward (``layer.cache``, per thread) is found again.
 """
+import contextlib
 import os
 import queue
 import threading
@@ -164,35 +165,35 @@ def _workers(n):
         return _POOL[:n]
 
 
+@contextlib.contextmanager
 def _single_threaded_kernels():
-    """Numba's thread count is a per-thread setting: 1 inside a worker."""
+    """Numba's thread count is a per-thread setting: 1 inside a worker, as before after."""
     if backend.backend() != "numba":
-        return None
+        yield
+        return
     import numba
 
     from .kernels import jit
     before = numba.get_num_threads()
     jit.one_thread(True)
-    return before
+    try:
+        yield
+    finally:
+        jit.one_thread(False)
+        numba.set_num_threads(before)
 
 
 def _on_shard(shard, fn):
     def task():
         _local.shard = shard
-        before = _single_threaded_kernels()
         try:
-            return fn(shard)
+            with _single_threaded_kernels():
+                return fn(shard)
         except BaseException:
             shard.group.abort()
             raise
         finally:
             _local.shard = None
-            if before is not None:
-                import numba
-
-                from .kernels import jit
-                jit.one_thread(False)
-                numba.set_num_threads(before)
     return task
 
 

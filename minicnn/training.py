@@ -116,6 +116,11 @@ class TrainingMixin:
         logits = None if outputs[0][1] is None else np.concatenate([z for _, z in outputs])
         return y_pred, logits
 
+    def _infer(self, x):
+        """(y_pred, logits) of one batch in inference mode, split across the workers
+        when large enough."""
+        return self._forward_batch(x, False, self._shard_group(x, False))
+
     def _shard_backward(self, dy, wrt_logits):
         self.backward(dy, from_logits=wrt_logits, compute_dx=False)
         return self.gradients
@@ -274,7 +279,7 @@ class TrainingMixin:
             for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
                               desc="evaluate", file=sys.stdout):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                y_pred, logits = self._forward_batch(xb, False, self._shard_group(xb, False))
+                y_pred, logits = self._infer(xb)
                 value, _, _ = self.loss.value_and_gradient(yb, y_pred, logits)
                 logs = {"loss": value + sum(self.losses), **self._metric_values(yb, y_pred)}
                 for key, v in logs.items():
@@ -288,7 +293,7 @@ class TrainingMixin:
         """Model outputs for one batch (split across the workers when large enough)."""
         x = self.prepare_input(x)
         with backend.compute_threads():
-            return self._forward_batch(x, False, self._shard_group(x, False))[0]
+            return self._infer(x)[0]
 
     def predict(self, x, batch_size=32, verbose=0):
         """Model outputs for x, computed batch by batch in inference mode."""
@@ -300,7 +305,5 @@ class TrainingMixin:
             batches = []
             for start in tqdm(range(0, len(x), batch_size), disable=verbose != 1,
                               desc="predict", file=sys.stdout):
-                xb = x[start:start + batch_size]
-                batches.append(self._forward_batch(xb, False, self._shard_group(xb, False))[0]
-                               .copy())
+                batches.append(self._infer(x[start:start + batch_size])[0].copy())
         return np.concatenate(batches, axis=0)
