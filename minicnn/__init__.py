@@ -12,7 +12,9 @@ from . import constraints, initializers, models, optimizers, regularizers, utils
 from .backend import floatx, set_backend, set_floatx, set_random_seed  # noqa: F401
 from .layers import clear_session  # noqa: F401
 from .parallel import num_threads, set_num_threads  # noqa: F401
-from .model import Sequential  # noqa: F401
+from .layers import Input  # noqa: F401
+from .model import Model  # noqa: F401
+from .sequential import Sequential  # noqa: F401
 from .models import load_model  # noqa: F401
 
 __version__ = "0.1.0"

@@ -1,17 +1,33 @@
-"""Sequential: a stack of layers, trained with backpropagation.
+"""Model: layers wired into a graph, trained with backpropagation.
+
+    inputs = minicnn.Input((28, 28, 1))
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    ...
+    model = minicnn.Model(inputs, outputs)
 
 The whole of training is three lines, repeated for every batch:
 
-    y_pred = model.forward(x, training=True)            # layer by layer
+    y_pred = model.forward(x, training=True)            # node by node
     loss, dy = loss_fn.value_and_gradient(y, y_pred)    # dL/dy_pred
-    model.backward(dy)                                  # layer by layer, in reverse
+    model.backward(dy)                                  # node by node, in reverse
 
 after which every layer's ``grads`` holds dL/dw and the optimizer updates the
-weights. ``fit`` adds batching, shuffling, metrics, callbacks and a progress bar.
+weights. ``fit`` adds batching, shuffling, metrics, callbacks and a progress
+bar (``minicnn.training``).
+
+A *node* is one call of a layer (``minicnn.graph``). ``forward`` runs the
+nodes in an order where every node comes after the nodes it reads from,
+keeping each node's cache; ``backward`` visits them in the reverse order,
+adding up the gradient of every tensor that feeds several nodes. A layer
+called twice (a shared layer) has two nodes: its weight gradients are the
+sum over both calls. A ``Model`` is itself a layer, so a model can be a
+node of another model (a convolutional base under a new head).
+``Sequential`` (``minicnn.sequential``) is the case of a chain.
 """
 import numpy as np
 
-from . import backend, checks, losses, metrics as metrics_module, optimizers
+from . import checks, losses, metrics as metrics_module, optimizers
+from .graph import KerasTensor, is_symbolic, sort_nodes
 from .layers import InputLayer, Layer, serialize
 from .layers.base import unique_name
 from .saving import save_model
@@ -19,142 +35,305 @@ from .summary import summary_lines
 from .training import TrainingMixin
 
 
-class Sequential(TrainingMixin):
-    def __init__(self, layers=None, name=None):
-        self.name = name or unique_name("sequential")
-        self.layers = []
-        self._input_shape = None          # without the batch axis
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+class Model(TrainingMixin, Layer):
+    """A graph of layers from ``inputs`` to ``outputs`` (KerasTensors, or lists)."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if inputs is None or outputs is None:
+            raise TypeError("Model(inputs, outputs): minicnn builds models from the "
+                            "functional API (or use Sequential); subclassed models are "
+                            "not supported")
+        Layer.__init__(self, name=name or unique_name("functional"), trainable=trainable,
+                       **kwargs)
+        self._reset_compile()
+        self._set_graph(inputs, outputs)
+
+    def _reset_compile(self):
         self.optimizer = self.loss = None
+        self.loss_weights = None
         self.metrics = []
         self.stop_training = False
-        self.built = False
-        for layer in layers or []:
-            self.add(layer)
 
-    # -- structure -------------------------------------------------------------
-    def add(self, layer):
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add expects a Layer, received {type(layer).__name__}")
-        if isinstance(layer, InputLayer):
-            if self.layers:
-                raise ValueError("an Input can only start a Sequential model")
-            self._input_shape = layer.shape
-            self._dtype = layer.dtype
-            return
-        if not self.layers and self._input_shape is None and layer._declared_input_shape:
-            self._input_shape = layer._declared_input_shape[1:]
-        self.layers.append(layer)
-        self.built = False
-        if self._input_shape is not None:
-            self.build((None, *self._input_shape))
-
-    def build(self, input_shape):
-        """Build every layer in turn, threading the shape through."""
-        shape = tuple(input_shape)
-        self._input_shape = shape[1:]
-        for layer in self.layers:
-            if not layer.built:
-                layer.build(shape)
-            elif layer.input_shape[1:] != shape[1:]:
-                raise ValueError(f"layer '{layer.name}' was built for input {layer.input_shape}, "
-                                 f"but the model gives it {shape}")
-            shape = layer.compute_output_shape(shape)
+    # -- the graph ------------------------------------------------------------------
+    def _set_graph(self, inputs, outputs):
+        """Sort the nodes between ``inputs`` and ``outputs`` and list the layers."""
+        for what, value in (("inputs", inputs), ("outputs", outputs)):
+            if not all(isinstance(t, KerasTensor) for t in _as_list(value)):
+                raise TypeError(f"Model {what} must be KerasTensors (from minicnn.Input and "
+                                f"layer calls), received {value!r}")
+        self._single_input = not isinstance(inputs, (list, tuple))
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.inputs, self.outputs = _as_list(inputs), _as_list(outputs)
+        self._nodes = sort_nodes(self.inputs, self.outputs)
+        self._position = {}                       # layer -> its first node's position
+        for k, node in enumerate(self._nodes):
+            self._position.setdefault(node.layer, k)
+        self.input_layers = [t.node.layer for t in self.inputs
+                             if t.node is not None and isinstance(t.node.layer, InputLayer)]
+        self._own_layers = list(self._position)
+        self.input_shape = self._structure([t.shape for t in self.inputs], self._single_input)
+        self.output_shape = self._structure([t.shape for t in self.outputs],
+                                            self._single_output)
         self.built = True
-        return shape
+
+    @staticmethod
+    def _structure(items, single):
+        return items[0] if single else list(items)
+
+    @property
+    def layers(self):
+        """Every layer, in running order, the ``Input`` layers first (as Keras lists them)."""
+        return self.input_layers + self._own_layers
+
+    @property
+    def input(self):
+        return self._structure(self.inputs, self._single_input)
+
+    @property
+    def output(self):
+        return self._structure(self.outputs, self._single_output)
 
     @property
     def dtype(self):
-        return self.layers[0].dtype if self.layers else backend.standardize_dtype(None)
+        """The dtype of the (first) output: what ``backward`` takes."""
+        outputs = self.__dict__.get("outputs")
+        return outputs[0].dtype if outputs else self.__dict__["_dtype"]
+
+    @dtype.setter
+    def dtype(self, value):
+        self.__dict__["_dtype"] = value
 
     @property
-    def input_shape(self):
-        return None if self._input_shape is None else (None, *self._input_shape)
+    def trainable(self):
+        return self.__dict__.get("_trainable", True)
 
-    @property
-    def output_shape(self):
-        return self.layers[-1].output_shape if self.built else None
+    @trainable.setter
+    def trainable(self, value):
+        """``model.trainable = False`` freezes every layer inside, as in Keras."""
+        self.__dict__["_trainable"] = bool(value)
+        for layer in self.__dict__.get("_own_layers", []):
+            layer.trainable = bool(value)
 
     def get_layer(self, name=None, index=None):
+        layers = self.layers
         if index is not None:
-            return self.layers[index]
-        for layer in self.layers:
+            return layers[index]
+        for layer in layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"no layer named {name!r}; layers are {[l.name for l in self.layers]}")
+        raise ValueError(f"no layer named {name!r}; layers are {[l.name for l in layers]}")
 
-    def _index(self, layer, what):
-        """A layer given as an index, a name or the layer itself -> its index."""
+    def _node_position(self, layer, what):
+        """A layer given as an index into ``layers``, a name or the layer -> its node."""
         if isinstance(layer, (int, np.integer)):
-            if not -len(self.layers) <= layer < len(self.layers):
+            layers = self.layers
+            if not -len(layers) <= layer < len(layers):
                 raise ValueError(f"{what}={layer} is out of range for a model of "
-                                 f"{len(self.layers)} layers")
-            return int(layer) % len(self.layers)
-        for i, candidate in enumerate(self.layers):
+                                 f"{len(layers)} layers")
+            layer = layers[int(layer)]
+        for candidate, k in self._position.items():
             if candidate is layer or candidate.name == layer:
-                return i
+                return k
         raise ValueError(f"{what}: no layer {layer!r} in model '{self.name}'; layers are "
                          f"{[l.name for l in self.layers]}")
 
-    # -- the two passes ----------------------------------------------------------
-    def prepare_input(self, x):
-        """x as an array of the model's dtype, checked against the input shape
-        (the model is built on first use)."""
-        if not self.layers:
-            raise ValueError(f"Model '{self.name}' has no layers")
-        x = checks.as_float_input(x, self.dtype)
-        if not self.built:
-            self.build((None, *x.shape[1:]))
-        checks.check_input_shape(x, self._input_shape, self.name)
-        return x
+    # -- as a layer inside another model ---------------------------------------------
+    def build(self, input_shape):
+        return None
 
-    def forward(self, x, training=False, upto=None):
-        """Run the layers in turn; returns the output of the last one, or of layer
-        ``upto`` (an index, a name or the layer) to stop there."""
-        x = self.prepare_input(x)
-        last = len(self.layers) - 1 if upto is None else self._index(upto, "upto")
-        for layer in self.layers[:last + 1]:
-            x = layer.forward(x, training=training)
-        return x
+    def compute_output_shape(self, input_shape):
+        batch = (input_shape[0] if not isinstance(input_shape, list) else input_shape[0][0])
+        shapes = [(batch, *t.shape[1:]) for t in self.outputs]
+        return self._structure(shapes, self._single_output)
 
-    __call__ = forward
+    def leaf_layers(self):
+        """The layers that hold weights or compute, nested models opened up."""
+        leaves = []
+        for layer in self._own_layers:
+            leaves.extend(layer.leaf_layers() if isinstance(layer, Model) else [layer])
+        return leaves
+
+    # -- the two passes --------------------------------------------------------------
+    def prepare_input(self, inputs):
+        """The input(s) as arrays of the right dtype, checked against the input shapes;
+        a list for a model with several inputs."""
+        xs = _as_list(inputs) if not self._single_input else [inputs]
+        if len(xs) != len(self.inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} inputs, "
+                             f"received {len(xs)}")
+        out = []
+        for i, (x, t) in enumerate(zip(xs, self.inputs)):
+            what = "x" if self._single_input else f"x[{i}]"
+            if t.dtype.kind in "iu":
+                x = np.asarray(x)
+                if x.dtype.kind not in "iu":
+                    raise TypeError(f"{what} must be an integer array (token ids), received "
+                                    f"dtype {x.dtype}")
+                x = np.ascontiguousarray(x, dtype=t.dtype)
+            else:
+                x = checks.as_float_input(x, t.dtype, what)
+            checks.check_input_shape(x, t.shape[1:], self.name)
+            out.append(x)
+        if any(len(x) != len(out[0]) for x in out):
+            raise ValueError(f"Model '{self.name}': every input needs the same number of "
+                             f"samples, received {[len(x) for x in out]}")
+        return out[0] if self._single_input else out
+
+    def forward(self, inputs, training=False, upto=None):
+        """Run the nodes in order; returns the output(s), or the output of layer ``upto``
+        (an index into ``layers``, a name or the layer) to stop there."""
+        stop = len(self._nodes) - 1 if upto is None else self._node_position(upto, "upto")
+        values = self._run(inputs, training, stop)
+        if upto is not None:
+            return values[self._nodes[stop].outputs[0]]
+        return self._structure([values[t] for t in self.outputs], self._single_output)
+
+    def _run(self, inputs, training, stop, record=None):
+        """Run nodes 0..stop; returns ``{tensor: array}``. ``record``: a list that
+        receives ``(layer, output)`` for every node."""
+        xs = self.prepare_input(inputs)
+        values = dict(zip(self.inputs, [xs] if self._single_input else xs))
+        caches, workspaces = {}, self.workspace
+        for k in range(stop + 1):
+            node = self._nodes[k]
+            layer = node.layer
+            args = [values[t] for t in node.inputs]
+            # Each node keeps its own cache and work arrays, so a layer called twice
+            # (shared) keeps both calls' values for backward.
+            layer.cache = {}
+            layer.workspace = workspaces.setdefault(k, {})
+            y = layer.forward(args if node.multi_input else args[0],
+                              training=training if node.training is None else node.training)
+            caches[k] = layer.cache
+            values.update(zip(node.outputs, y if node.multi_output else [y]))
+            if record is not None:
+                record.append((layer, y))
+        self.cache = {"nodes": caches, "stop": stop}
+        return values
+
+    __call__ = Layer.__call__
+
+    def call(self, inputs, training=False):
+        """Keras's name for the forward pass on arrays."""
+        return self.forward(inputs, training=training)
 
     def layer_outputs(self, x, training=False):
-        """Every layer's output for input x, as a list of ``(layer, array)`` pairs."""
-        x = self.prepare_input(x)
-        outputs = []
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
-            outputs.append((layer, x))
-        return outputs
+        """Every node's output for input x, as a list of ``(layer, array)`` pairs."""
+        record = []
+        self._run(x, training, len(self._nodes) - 1, record)
+        return record
+
+    def _trains_below(self):
+        """For each tensor: does a trained weight lie under it (so its gradient is needed)?"""
+        below = {}
+        for node in self._nodes:
+            trained = any(leaf.trainable and leaf.params for leaf in _leaves(node.layer))
+            flag = trained or any(below.get(t, False) for t in node.inputs)
+            for t in node.outputs:
+                below[t] = flag
+        return below
 
     def backward(self, dy, from_logits=False, upto=None, down_to=None, compute_dx=True):
-        """Backpropagate dy = dL/d(output of layer ``upto``, default the last) down
-        through the layers; fills every visited layer's ``grads``.
+        """Backpropagate dy = dL/d(output) (a list for several outputs) through the
+        nodes in reverse; fills every visited layer's ``grads``.
 
-        Returns dL/d(model input), or dL/d(output of layer ``down_to``) when
-        given (the layers above it are visited). ``from_logits``: dy is the
-        gradient of the top layer's pre-activation (its softmax logits, say).
-        ``compute_dx=False``: nobody needs the gradient below the lowest trained
-        layer, so the pass stops there and returns None (what training does).
-        """
-        dy = np.asarray(dy, dtype=self.dtype)
-        top = len(self.layers) - 1 if upto is None else self._index(upto, "upto")
-        bottom = 0 if down_to is None else self._index(down_to, "down_to") + 1
+        Returns dL/d(input) (a list for several inputs), or dL/d(output of layer
+        ``down_to``) when given. ``upto``: dy is the gradient of that layer's
+        output instead. ``from_logits`` (one flag, or one per output): dy is the
+        gradient of the output layer's pre-activation (a fused softmax +
+        cross-entropy). ``compute_dx=False``: only the weight gradients are
+        needed; nodes with nothing trained below them are skipped and None is
+        returned (what training does)."""
+        run = self.cache
+        if "nodes" not in run:
+            raise RuntimeError(f"Model '{self.name}': backward needs a forward pass first "
+                               f"(in the same thread)")
+        caches = run["nodes"]
+        top = run["stop"] if upto is None else self._node_position(upto, "upto")
+        bottom = -1 if down_to is None else self._node_position(down_to, "down_to")
+        gradient, fused = {}, set()
+        if upto is None:
+            dys = [dy] if self._single_output else _as_list(dy)
+            flags = _as_list(from_logits) if isinstance(from_logits, (list, tuple)) \
+                else [from_logits] * len(dys)
+            for t, g, flag in zip(self.outputs, dys, flags, strict=True):
+                _accumulate(gradient, t, np.asarray(g, dtype=self.dtype))
+                if flag:
+                    fused.add(t.node)
+        else:
+            node = self._nodes[top]
+            gradient[node.outputs[0]] = np.asarray(dy, dtype=self.dtype)
+            if from_logits:
+                fused.add(node)
+        below = None if compute_dx else self._trains_below()
+        sums, seen = {}, set()
+        shared = self._shared_leaves()
+        for k in range(top, bottom, -1):
+            node = self._nodes[k]
+            douts = [gradient.pop(t, None) for t in node.outputs]
+            if all(d is None for d in douts):
+                continue                        # no loss depends on this node
+            douts = [np.zeros((len(next(d for d in douts if d is not None)), *t.shape[1:]),
+                              self.dtype) if d is None else d
+                     for d, t in zip(douts, node.outputs)]
+            need_dx = compute_dx or any(below.get(t, False) for t in node.inputs)
+            leaves = _leaves(node.layer)
+            if not need_dx and not any(leaf.trainable and leaf.params for leaf in leaves):
+                continue
+            layer = node.layer
+            layer.cache = caches[k]
+            layer.workspace = self.workspace.setdefault(k, {})
+            dx = layer.backward(douts if node.multi_output else douts[0],
+                                from_logits=node in fused, compute_dx=need_dx)
+            for leaf in leaves:                 # a shared layer: sum over its calls
+                if leaf in shared:
+                    if leaf in sums:
+                        for key, g in leaf.grads.items():
+                            sums[leaf][key] = sums[leaf][key] + g
+                    else:
+                        sums[leaf] = {key: g.copy() for key, g in leaf.grads.items()}
+                seen.add(leaf)
+            if need_dx:
+                for t, g in zip(node.inputs, dx if node.multi_input else [dx]):
+                    if g is not None:
+                        _accumulate(gradient, t, g)
+        for leaf, grads in sums.items():
+            leaf.grads = grads
+        for node in self._nodes[bottom + 1:top + 1]:     # trained, but no loss reached it
+            for leaf in _leaves(node.layer):
+                if leaf not in seen and leaf.trainable:
+                    leaf.grads = {key: np.zeros_like(w) for key, w in leaf.params.items()}
+        if down_to is not None:
+            return gradient.get(self._nodes[bottom].outputs[0])
         if not compute_dx:
-            bottom = max(bottom, self._lowest_trained_layer())
-        for i in range(top, bottom - 1, -1):
-            dy = self.layers[i].backward(dy, from_logits=from_logits and i == top,
-                                         compute_dx=compute_dx or i > bottom)
-        return dy if compute_dx else None
+            return None
+        dxs = [gradient.get(t) for t in self.inputs]
+        return self._structure(dxs, self._single_input)
 
-    def _lowest_trained_layer(self):
-        return next((i for i, layer in enumerate(self.layers)
-                     if layer.trainable and layer.params), len(self.layers))
+    def _shared_leaves(self):
+        """Leaf layers run by more than one node (counting nested models' nodes)."""
+        counts = {}
+        for node in self._nodes:
+            for leaf in _leaves(node.layer, all_calls=True):
+                counts[leaf] = counts.get(leaf, 0) + 1
+        return {leaf for leaf, n in counts.items() if n > 1}
 
-    # -- weights -----------------------------------------------------------------
+    # -- weights ---------------------------------------------------------------------
     def _trainable_slots(self):
         """``(layer, key)`` for every trained weight, in ``trainable_weights`` order."""
-        return [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
+        if not self.trainable:
+            return []
+        slots = []
+        for layer in self._own_layers:
+            if isinstance(layer, Model):
+                slots.extend(layer._trainable_slots())
+            elif layer.trainable:
+                slots.extend((layer, key) for key in layer.params)
+        return slots
 
     @property
     def trainable_weights(self):
@@ -173,80 +352,191 @@ class Sequential(TrainingMixin):
 
     @property
     def non_trainable_weights(self):
-        frozen = [l.params[k] for l in self.layers if not l.trainable for k in l.params]
-        return frozen + [v for l in self.layers for v in l.state.values()]
+        trained = {id(layer.params[key]) for layer, key in self._trainable_slots()}
+        leaves = self.leaf_layers()
+        frozen = [w for l in leaves for w in l.params.values() if id(w) not in trained]
+        return frozen + [w for l in leaves for w in l.state.values()]
 
     @property
     def weights(self):
-        return [w for layer in self.layers for w in
-                (layer.params.get(k, layer.state.get(k)) for k in layer.weight_keys())]
+        return [w for layer in self._own_layers for w in _layer_weights(layer)]
+
+    def weight_keys(self):
+        return [f"{layer.name}/{key}" for layer in self.leaf_layers()
+                for key in layer.weight_keys()]
 
     def get_weights(self):
-        return [w for layer in self.layers for w in layer.get_weights()]
+        return [w for layer in self._own_layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
         weights = list(weights)
-        expected = sum(len(layer.weight_keys()) for layer in self.layers)
-        if len(weights) != expected:
-            raise ValueError(f"Model '{self.name}' expects {expected} weight arrays, "
+        counts = [len(layer.get_weights()) for layer in self._own_layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"Model '{self.name}' expects {sum(counts)} weight arrays, "
                              f"received {len(weights)}")
-        for layer in self.layers:
-            n = len(layer.weight_keys())
+        for layer, n in zip(self._own_layers, counts):
             layer.set_weights(weights[:n])
             weights = weights[n:]
 
     def count_params(self):
-        return sum(layer.count_params() for layer in self.layers)
+        return sum(layer.count_params() for layer in self._own_layers)
 
-    # -- compile, regularization, constraints --------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    @property
+    def params(self):
+        return {}
+
+    @params.setter
+    def params(self, value):
+        pass
+
+    @property
+    def state(self):
+        return {}
+
+    @state.setter
+    def state(self, value):
+        pass
+
+    # -- compile, regularization, constraints ----------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
+        """Set the optimizer, the loss and the metrics. A model with several outputs
+        takes one loss per output (a list, or a dict keyed by output layer name)
+        and optional ``loss_weights``: the loss is sum_i weight_i * loss_i."""
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
-        self.metrics = [metrics_module.resolve(m, self.loss) for m in (metrics or [])]
+        per_output = self._per_output(loss, "loss")
+        self.output_losses = [losses.get(l) for l in per_output]
+        self.loss = self.output_losses[0] if self._single_output else self.output_losses
+        weights = [1.0] * len(self.outputs) if loss_weights is None else \
+            self._per_output(loss_weights, "loss_weights")
+        self.loss_weights = None if loss_weights is None else [float(w) for w in weights]
+        self._loss_weights = [float(w) for w in weights]
+        self.metrics = [metrics_module.resolve(m, self.output_losses[0]) for m in (metrics or [])]
+
+    def _per_output(self, value, what):
+        """One entry per output from a single value, a list, or a dict of output names."""
+        names = [t.node.layer.name for t in self.outputs]
+        if isinstance(value, dict):
+            missing = [n for n in names if n not in value]
+            if missing or set(value) - set(names):
+                raise ValueError(f"{what}: expected a dict keyed by the output names "
+                                 f"{names}, received keys {sorted(value)}")
+            return [value[n] for n in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError(f"{what}: expected {len(names)} entries (one per output "
+                                 f"{names}), received {len(value)}")
+            return list(value)
+        return [value] * len(names)
+
+    @property
+    def output_names(self):
+        return [t.node.layer.name for t in self.outputs]
 
     @property
     def output_activation(self):
-        """The activation of the last layer ("softmax", "relu", ...), or None."""
-        return getattr(self.layers[-1], "activation", None) if self.layers else None
+        """The activation of the (first) output layer ("softmax", "relu", ...), or None."""
+        return self._output_attribute(0, "activation")
+
+    def _output_attribute(self, i, name):
+        node = self.outputs[i].node
+        if node is None or isinstance(node.layer, InputLayer):
+            return None
+        layer = node.layer
+        if isinstance(layer, Model):
+            return getattr(layer, "output_" + name, None)
+        return getattr(layer, name, None)
+
+    def output_activations(self):
+        return [self._output_attribute(i, "activation") for i in range(len(self.outputs))]
 
     @property
     def output_logits(self):
-        """The last layer's pre-softmax values of the last forward pass (or None)."""
-        return getattr(self.layers[-1], "logits", None)
+        """The (first) output layer's pre-softmax values of the last forward pass."""
+        return self.all_output_logits()[0]
+
+    def all_output_logits(self):
+        """Each output layer's logits of the last forward pass in this thread (or None)."""
+        caches = self.cache.get("nodes", {})
+        logits = []
+        for t in self.outputs:
+            node = t.node
+            k = self._nodes.index(node) if node in self._nodes else None
+            if k is None or k not in caches:
+                logits.append(None)
+                continue
+            node.layer.cache = caches[k]
+            logits.append(getattr(node.layer, "logits", None) if not isinstance(
+                node.layer, Model) else node.layer.output_logits)
+        return logits
+
+    @property
+    def logits(self):
+        return self.output_logits
 
     @property
     def losses(self):
         """The regularization penalty of every layer, one float each (Keras's
         ``model.losses``); training adds their sum to the loss."""
-        return [layer.regularization_loss() for layer in self.layers]
+        return [layer.regularization_loss() for layer in self.leaf_layers()]
 
     def regularization_loss(self):
         return sum(self.losses)
 
     def add_regularization_gradients(self):
         """Add each penalty's gradient to the ``grads`` of the trained layers."""
-        for layer in self.layers:
-            if layer.trainable:
-                layer.add_regularization_grads()
+        for layer in dict.fromkeys(layer for layer, _ in self._trainable_slots()):
+            layer.add_regularization_grads()
+
+    add_regularization_grads = add_regularization_gradients
 
     def apply_constraints(self):
         """Project the trained weights back onto their constraints (after an update)."""
-        for layer in self.layers:
-            if layer.trainable:
-                layer.apply_constraints()
+        for layer in dict.fromkeys(layer for layer, _ in self._trainable_slots()):
+            layer.apply_constraints()
 
-    # -- inspection and persistence ------------------------------------------------------
+    def draw_batch_noise(self, rows):
+        return None
+
+    # -- inspection and persistence ----------------------------------------------------
     def summary(self, print_fn=print):
-        """Print the Keras-style table: layer (type), output shape, parameter count."""
+        """Print the Keras-style table: layer (type), output shape, parameter count
+        (and, for a graph, what each layer is connected to)."""
         for line in summary_lines(self):
             print_fn(line)
 
     def get_config(self):
-        return {"name": self.name, "layers": [serialize(layer) for layer in self.layers],
-                "input_shape": None if self._input_shape is None else list(self._input_shape)}
+        """The graph as Keras writes it: every layer with the calls feeding it."""
+        from .saving_graph import graph_config
+        return graph_config(self)
 
     def save(self, path):
         """Write the model to one ``.npz`` file (see ``minicnn.saving``)."""
         save_model(self, path)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _leaves(layer, all_calls=False):
+    """The leaf layers a node of ``layer`` runs (a nested model: all of its layers)."""
+    if isinstance(layer, Model):
+        if all_calls:
+            return [leaf for node in layer._nodes for leaf in _leaves(node.layer, True)]
+        return layer.leaf_layers()
+    return [layer]
+
+
+def _layer_weights(layer):
+    if isinstance(layer, Model):
+        return layer.weights
+    return [layer.params.get(k, layer.state.get(k)) for k in layer.weight_keys()]
+
+
+def _accumulate(gradient, tensor, g):
+    """Add g to the gradient of ``tensor`` (a tensor read by several nodes sums them)."""
+    gradient[tensor] = gradient[tensor] + g if tensor in gradient else g
+
+
+__all__ = ["Model", "is_symbolic"]

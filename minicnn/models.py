@@ -27,7 +27,8 @@ naming the file; see ``minicnn.saving``.
 import os
 
 from . import layers as layers_module, losses, optimizers
-from .model import Sequential
+from .model import Model
+from .sequential import Sequential
 from .saving import ModelFileError, read_model_file
 
 # What a layer, optimizer or loss constructor raises for a config it cannot use.
@@ -209,4 +210,4 @@ def _reason(exc):
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-__all__ = ["Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "load_model"]

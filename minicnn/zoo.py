@@ -25,7 +25,7 @@ builder                       input         parameters  from
 """
 from . import layers, optimizers
 from .initializers import RandomNormal, TruncatedNormal
-from .model import Sequential
+from .sequential import Sequential
 from .regularizers import L2
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

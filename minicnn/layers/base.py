@@ -300,10 +300,37 @@ class Layer:
         """Return dL/dx from dy = dL/dy and fill ``self.grads`` (see the module docstring)."""
         raise NotImplementedError
 
-    def __call__(self, x, training=False):
+    def __call__(self, inputs, training=None, **kwargs):
+        """Called on symbolic tensors (``Input(...)``) it adds this layer to a
+        functional graph and returns its symbolic output; called on arrays it
+        builds the layer if needed and returns ``forward(inputs, training)``.
+
+        A layer with several inputs (``Concatenate``, ``Add``, ...) takes a list:
+        it is built with a list of shapes, and its ``forward`` takes a list of
+        arrays and its ``backward`` returns a list of gradients."""
+        from ..graph import call_symbolic, is_symbolic
+        if is_symbolic(inputs):
+            return call_symbolic(self, inputs, training=training, **kwargs)
+        if kwargs:
+            raise TypeError(f"{self.owner} received unexpected call arguments {sorted(kwargs)}")
         if not self.built:
-            self.build((None,) + tuple(np.shape(x))[1:])
-        return self.forward(x, training=training)
+            if isinstance(inputs, (list, tuple)):
+                self.build([(None,) + tuple(np.shape(x))[1:] for x in inputs])
+            else:
+                self.build((None,) + tuple(np.shape(inputs))[1:])
+        return self.forward(inputs, training=bool(training))
+
+    @property
+    def input(self):
+        """The symbolic tensor(s) this layer was called on (functional graphs)."""
+        from ..graph import layer_tensor
+        return layer_tensor(self, "input")
+
+    @property
+    def output(self):
+        """The symbolic tensor(s) this layer's call returned (functional graphs)."""
+        from ..graph import layer_tensor
+        return layer_tensor(self, "output")
 
     # -- config ------------------------------------------------------------------
     def get_config(self):

@@ -16,7 +16,12 @@ class InputLayer(Layer):
                  batch_shape=None, input_tensor=None, optional=False, name=None, **kwargs):
         shape = kwargs.pop("input_shape", shape)                  # Keras's old names
         batch_shape = kwargs.pop("batch_input_shape", batch_shape)
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        integer = dtype is not None and np.dtype(dtype).kind in "iu"   # token ids for Embedding
+        super().__init__(name=name, dtype=None if integer else dtype, **kwargs)
+        if integer:
+            self.dtype = check_keras_only(self.owner, "dtype", np.dtype(dtype).name,
+                                          ("int32", "int64"))
+            self.dtype = np.dtype(self.dtype)
         for arg, value, supported in (("sparse", sparse, (None, False)),
                                       ("ragged", ragged, (None, False)),
                                       ("input_tensor", input_tensor, (None,)),
@@ -34,6 +39,10 @@ class InputLayer(Layer):
                              f"received {shape!r}")
         self.shape = tuple(shape)
         self.batch_size = batch_size
+        # An Input is a node with no inputs; its one output is the graph's start.
+        from ..graph import Node
+        self.build((batch_size, *self.shape))
+        self.__dict__["_inbound_nodes"] = [Node(self, [], False, [self.input_shape], False)]
 
     def forward(self, x, training=False):
         return x
@@ -49,10 +58,11 @@ class InputLayer(Layer):
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
           name=None, tensor=None, optional=False):
-    """Keras-style ``Input(shape=...)`` for the start of a ``Sequential``."""
+    """Keras's ``Input(shape=...)``: the symbolic tensor a functional graph starts
+    from (shape ``(None, *shape)``); it can also start a ``Sequential``."""
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
                       ragged=ragged, batch_shape=batch_shape, input_tensor=tensor,
-                      optional=optional, name=name)
+                      optional=optional, name=name).output
 
 
 class Dense(ActivationMixin, Layer):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..layers import Conv2D, ZeroPadding2D
 from ..layers.pooling import Pooling2D
-from ..model import Sequential
+from ..sequential import Sequential
 from ._display import (as_batch, finish, last_conv_index, new_figure, normalize,
                        resolve_layer, show_image)
 

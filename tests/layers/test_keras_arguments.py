@@ -144,7 +144,9 @@ def test_synchronized_batch_norm_computes_the_same_on_one_device():
 
 
 def test_input_batch_shape_as_keras():
-    layer = L.Input(batch_shape=(8, 28, 28, 1))
+    tensor = L.Input(batch_shape=(8, 28, 28, 1))       # a KerasTensor, as keras.Input gives
+    assert tensor.shape == (8, 28, 28, 1)
+    layer = tensor.node.layer
     assert (layer.batch_size, layer.shape) == (8, (28, 28, 1))
     again = L.InputLayer.from_config(layer.get_config())
     assert (again.batch_size, again.shape) == (8, (28, 28, 1))
