@@ -167,3 +167,42 @@ def sort_nodes(inputs, outputs):
     for t in outputs:
         visit(t)
     return order
+
+
+def keras_layer_order(inputs, outputs):
+    """The layers of the graph in the order Keras lists them (``model.layers``, and so
+    ``get_weights``): by depth, the layers farthest from the outputs first (a
+    layer's depth is the longest path from any of its calls to an output), and
+    layers of equal depth in the order a depth-first walk back from the outputs
+    first meets them. ``Input`` layers are included."""
+    given = set(inputs)
+    first_seen, post_order, done = {}, [], set()
+
+    def visit(tensor):
+        node = tensor.node
+        if node is None or node in done:
+            return
+        if tensor in given and node.inputs:        # an intermediate tensor given as input
+            done.add(node)
+            return
+        first_seen.setdefault(node.layer, len(first_seen))
+        if tensor not in given:
+            for t in node.inputs:
+                visit(t)
+        done.add(node)
+        post_order.append(node)
+
+    for t in outputs:
+        visit(t)
+    in_graph = set(post_order)
+    node_depth, layer_depth = {}, {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(node, 0), layer_depth.get(node.layer, 0))
+        layer_depth[node.layer] = node_depth[node] = depth
+        for t in node.inputs:
+            if t.node in in_graph:
+                node_depth[t.node] = max(depth + 1, node_depth.get(t.node, 0))
+    for t in inputs:                                 # inputs no output depends on
+        if t.node is not None and t.node.layer not in layer_depth:
+            layer_depth[t.node.layer], first_seen[t.node.layer] = 0, -1
+    return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))

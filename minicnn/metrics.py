@@ -16,6 +16,14 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     return float(np.mean(t == (y_pred > threshold)))
 
 
+def mean_squared_error(y_true, y_pred):
+    return float(np.mean((np.asarray(y_true).reshape(y_pred.shape) - y_pred) ** 2))
+
+
+def mean_absolute_error(y_true, y_pred):
+    return float(np.mean(np.abs(np.asarray(y_true).reshape(y_pred.shape) - y_pred)))
+
+
 def resolve(metric, loss):
     """Map a metric name to ``(name, function)``; "accuracy" depends on the loss."""
     if metric in ("accuracy", "acc"):
@@ -26,7 +34,9 @@ def resolve(metric, loss):
         return "accuracy", categorical_accuracy
     table = {"categorical_accuracy": categorical_accuracy,
              "sparse_categorical_accuracy": sparse_categorical_accuracy,
-             "binary_accuracy": binary_accuracy}
+             "binary_accuracy": binary_accuracy,
+             "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
+             "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error}
     if metric in table:
         return metric, table[metric]
     raise ValueError(f"unknown metric {metric!r}; expected 'accuracy' or one of {sorted(table)}")

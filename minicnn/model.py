@@ -27,7 +27,7 @@ node of another model (a convolutional base under a new head).
 import numpy as np
 
 from . import checks, losses, metrics as metrics_module, optimizers
-from .graph import KerasTensor, is_symbolic, sort_nodes
+from .graph import KerasTensor, is_symbolic, keras_layer_order, sort_nodes
 from .layers import InputLayer, Layer, serialize
 from .layers.base import unique_name
 from .saving import save_model
@@ -41,6 +41,8 @@ def _as_list(value):
 
 class Model(TrainingMixin, Layer):
     """A graph of layers from ``inputs`` to ``outputs`` (KerasTensors, or lists)."""
+
+    config_class = "Functional"          # how a saved file names this kind of model
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         if inputs is None or outputs is None:
@@ -72,9 +74,10 @@ class Model(TrainingMixin, Layer):
         self._position = {}                       # layer -> its first node's position
         for k, node in enumerate(self._nodes):
             self._position.setdefault(node.layer, k)
-        self.input_layers = [t.node.layer for t in self.inputs
-                             if t.node is not None and isinstance(t.node.layer, InputLayer)]
-        self._own_layers = list(self._position)
+        self._layer_order = keras_layer_order(self.inputs, self.outputs)
+        self.input_layers = [l for l in self._layer_order if isinstance(l, InputLayer)]
+        self._own_layers = [l for l in self._layer_order if not isinstance(l, InputLayer)]
+        self._shared = self._shared_leaves()
         self.input_shape = self._structure([t.shape for t in self.inputs], self._single_input)
         self.output_shape = self._structure([t.shape for t in self.outputs],
                                             self._single_output)
@@ -86,8 +89,9 @@ class Model(TrainingMixin, Layer):
 
     @property
     def layers(self):
-        """Every layer, in running order, the ``Input`` layers first (as Keras lists them)."""
-        return self.input_layers + self._own_layers
+        """Every layer, ``Input`` layers included, in Keras's order (farthest from the
+        outputs first; see ``graph.keras_layer_order``): weights follow this order."""
+        return list(self._layer_order)
 
     @property
     def input(self):
@@ -161,6 +165,10 @@ class Model(TrainingMixin, Layer):
     def prepare_input(self, inputs):
         """The input(s) as arrays of the right dtype, checked against the input shapes;
         a list for a model with several inputs."""
+        if self._single_input and isinstance(inputs, (list, tuple)) and len(inputs) > 1 \
+                and all(isinstance(x, np.ndarray) for x in inputs):
+            raise ValueError(f"Model '{self.name}' expects 1 input array, received a list of "
+                             f"{len(inputs)} arrays")
         xs = _as_list(inputs) if not self._single_input else [inputs]
         if len(xs) != len(self.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} inputs, "
@@ -271,7 +279,7 @@ class Model(TrainingMixin, Layer):
                 fused.add(node)
         below = None if compute_dx else self._trains_below()
         sums, seen = {}, set()
-        shared = self._shared_leaves()
+        shared = self._shared
         for k in range(top, bottom, -1):
             node = self._nodes[k]
             douts = [gradient.pop(t, None) for t in node.outputs]
@@ -412,7 +420,16 @@ class Model(TrainingMixin, Layer):
             self._per_output(loss_weights, "loss_weights")
         self.loss_weights = None if loss_weights is None else [float(w) for w in weights]
         self._loss_weights = [float(w) for w in weights]
-        self.metrics = [metrics_module.resolve(m, self.output_losses[0]) for m in (metrics or [])]
+        if self._single_output:
+            self.metrics = [metrics_module.resolve(m, self.loss) for m in (metrics or [])]
+            return
+        # Several outputs: one entry per output (a list, or a dict by output name),
+        # each a metric or a list of metrics, as Keras 3 asks.
+        per_output = self._per_output(metrics or [None] * len(self.outputs), "metrics")
+        self.output_metrics = [
+            [metrics_module.resolve(m, loss) for m in _as_list(entry) if m is not None]
+            for entry, loss in zip(per_output, self.output_losses)]
+        self.metrics = [m for entry in self.output_metrics for m in entry]
 
     def _per_output(self, value, what):
         """One entry per output from a single value, a list, or a dict of output names."""
@@ -507,9 +524,23 @@ class Model(TrainingMixin, Layer):
             print_fn(line)
 
     def get_config(self):
-        """The graph as Keras writes it: every layer with the calls feeding it."""
-        from .saving_graph import graph_config
-        return graph_config(self)
+        """The graph, as ``save`` stores it: the layers (``Input`` layers first, a model
+        inside as its own config) and the nodes in running order, each naming the
+        layer it calls and the tensors it reads: ``["input", k]`` (the k-th model
+        input) or ``["node", p, j]`` (output j of node p)."""
+        layers = self.layers
+        position = {layer: i for i, layer in enumerate(layers)}
+        refs = {t: ["input", k] for k, t in enumerate(self.inputs)}
+        nodes = []
+        for p, node in enumerate(self._nodes):
+            nodes.append({"layer": position[node.layer], "inputs": [refs[t] for t in node.inputs],
+                          "multi_input": node.multi_input, "training": node.training})
+            refs.update({t: ["node", p, j] for j, t in enumerate(node.outputs)})
+        return {"name": self.name, "class_name": "Functional",
+                "layers": [serialize_model_or_layer(layer) for layer in layers],
+                "inputs": [position[t.node.layer] for t in self.inputs],
+                "nodes": nodes, "outputs": [refs[t] for t in self.outputs],
+                "single_input": self._single_input, "single_output": self._single_output}
 
     def save(self, path):
         """Write the model to one ``.npz`` file (see ``minicnn.saving``)."""
@@ -526,6 +557,14 @@ def _leaves(layer, all_calls=False):
             return [leaf for node in layer._nodes for leaf in _leaves(node.layer, True)]
         return layer.leaf_layers()
     return [layer]
+
+
+def serialize_model_or_layer(layer):
+    """``{"class_name", "config"}`` of a layer; a model inside a model is its class name
+    ("Sequential" or "Functional") and its own config."""
+    if isinstance(layer, Model):
+        return {"class_name": layer.config_class, "config": layer.get_config()}
+    return serialize(layer)
 
 
 def _layer_weights(layer):

@@ -29,6 +29,7 @@ import os
 from . import layers as layers_module, losses, optimizers
 from .model import Model
 from .sequential import Sequential
+from .keras_io import is_keras_path, load_keras
 from .saving import ModelFileError, read_model_file
 
 # What a layer, optimizer or loss constructor raises for a config it cannot use.
@@ -38,38 +39,101 @@ _BAD_CONFIG = (TypeError, ValueError, KeyError, IndexError, AttributeError, Over
 def load_model(path, compile=True):
     """Rebuild a model saved by ``model.save``: architecture, weights, optimizer state.
 
+    A ``.keras`` / ``.h5`` path is read by Keras (``keras.models.load_model``,
+    needs Keras 3) and converted with ``minicnn.from_keras``: the compile
+    settings come along when they translate, the optimizer state does not.
+
     ``compile=False`` skips the compile settings and optimizer state. Raises
     ``FileNotFoundError`` for a missing file and ``ModelFileError`` (a
     ``ValueError``) naming the file for a damaged or malformed one.
     """
     path = os.fspath(path)
+    if is_keras_path(path):                # a Keras file: keras.models.load_model + from_keras
+        return load_keras(path, compile=compile)
     header, arrays = read_model_file(path)
-    config = header["model"]
-    stored = _weights_by_layer(path, arrays, len(config["layers"]))
-    layers = [_layer_from_config(path, i, spec) for i, spec in enumerate(config["layers"])]
-    shape = (None, *config["input_shape"])
-    for i, layer in enumerate(layers):
-        shape = _build_with_stored_weights(path, i, layer, shape, stored[i])
-    model = _stack(path, config, layers)
+    weights = {name: array for name, array in arrays.items() if not name.startswith("opt/")}
+    model = _model_from_config(path, header["model"], weights)
     if compile and header["compile"] is not None:
         _compile(path, model, header["compile"], arrays)
     return model
+
+
+def _model_from_config(path, config, arrays):
+    """A Sequential or Functional model from its config and its ``w/...`` arrays."""
+    stored = _weights_by_layer(path, arrays, len(config["layers"]))
+    if config.get("class_name") == "Functional":
+        return _functional(path, config, stored)
+    layers = [_layer_or_model(path, i, spec, stored[i]) for i, spec in
+              enumerate(config["layers"])]
+    shape = (None, *config["input_shape"])
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Model):
+            shape = layer.compute_output_shape(shape)
+        else:
+            shape = _build_with_stored_weights(path, i, layer, shape, stored[i])
+    return _stack(path, config, layers)
+
+
+def _layer_or_model(path, i, spec, stored):
+    """Layer i, made from its spec (a model inside the model is rebuilt whole)."""
+    if spec["class_name"] in ("Sequential", "Functional"):
+        from .saving import check_model_config
+        config = dict(spec["config"], class_name=spec["class_name"])
+        check_model_config(path, config, f"model.layers[{i}]")
+        return _model_from_config(path, config, stored)
+    return _layer_from_config(path, i, spec)
+
+
+def _functional(path, config, stored):
+    """Replay the saved nodes in order: every layer is called on the tensors it read."""
+    layers = []
+    for i, spec in enumerate(config["layers"]):
+        if spec["class_name"] == "InputLayer":
+            layers.append(_layer_from_config(path, i, spec, allow_input=True))
+        else:
+            layers.append(_layer_or_model(path, i, spec, stored[i]))
+    try:
+        inputs = [layers[i].output for i in config["inputs"]]
+        outputs = []
+
+        def tensor(ref):
+            return inputs[ref[1]] if ref[0] == "input" else outputs[ref[1]][ref[2]]
+
+        for node in config["nodes"]:
+            i = node["layer"]
+            layer = layers[i]
+            args = [tensor(ref) for ref in node["inputs"]]
+            arg = args if node.get("multi_input") else args[0]
+            if not layer.built:
+                _build_with_stored_weights(path, i, layer, [a.shape for a in args]
+                                           if node.get("multi_input") else args[0].shape,
+                                           stored[i])
+            out = layer(arg, training=node.get("training"))
+            outputs.append(out if isinstance(out, list) else [out])
+        result = [tensor(ref) for ref in config["outputs"]]
+        return Model(inputs[0] if config.get("single_input", True) else inputs,
+                     result[0] if config.get("single_output", True) else result,
+                     name=config["name"])
+    except ModelFileError:
+        raise
+    except _BAD_CONFIG as exc:
+        raise ModelFileError(f"{path}: the saved graph does not fit together: "
+                             f"{_reason(exc)}") from None
 
 
 # ---------------------------------------------------------------------------
 # layers and their weights
 # ---------------------------------------------------------------------------
 def _weights_by_layer(path, arrays, n_layers):
-    """``[{key: array} for each layer]`` from the ``w/<i>/<key>`` arrays, checked."""
+    """``[{key: array} for each layer]`` from the ``w/<i>/<key>`` arrays, checked. The
+    key of a model inside the model is its own array name (``w/<j>/<key>``)."""
     by_layer = [{} for _ in range(n_layers)]
     for name, array in arrays.items():
-        if name.startswith("opt/"):
-            continue
         parts = name.split("/")
-        if len(parts) != 3 or parts[0] != "w" or not parts[1].isdigit():
+        if len(parts) < 3 or parts[0] != "w" or not parts[1].isdigit():
             raise ModelFileError(f"{path}: unexpected array {name!r} (expected "
                                  f"'w/<layer>/<key>' or 'opt/<key>')")
-        i, key = int(parts[1]), parts[2]
+        i, key = int(parts[1]), "/".join(parts[2:])
         if i >= n_layers:
             raise ModelFileError(f"{path}: array {name!r} is for layer {i}, but the header "
                                  f"describes {n_layers} layers")
@@ -80,8 +144,8 @@ def _weights_by_layer(path, arrays, n_layers):
     return by_layer
 
 
-def _layer_from_config(path, i, spec):
-    if spec["class_name"] == "InputLayer":
+def _layer_from_config(path, i, spec, allow_input=False):
+    if spec["class_name"] == "InputLayer" and not allow_input:
         raise ModelFileError(f"{path}: model.layers[{i}] is an InputLayer; a saved model "
                              f"keeps its input shape in model.input_shape")
     try:
@@ -149,7 +213,12 @@ def _build_with_stored_weights(path, i, layer, input_shape, stored):
 def _stack(path, config, layers):
     """The built layers in a ``Sequential`` built for the stored input shape."""
     try:
-        model = Sequential(layers, name=config["name"])
+        model = Sequential(name=config["name"])
+        if config.get("input_dtype") is not None:          # integer token ids
+            model.add(layers_module.InputLayer(shape=tuple(config["input_shape"]),
+                                               dtype=config["input_dtype"]))
+        for layer in layers:
+            model.add(layer)
         model.build((None, *config["input_shape"]))
     except _BAD_CONFIG as exc:
         raise ModelFileError(f"{path}: the layers do not fit together: {_reason(exc)}") from None
@@ -160,9 +229,12 @@ def _stack(path, config, layers):
 # compile settings and optimizer state
 # ---------------------------------------------------------------------------
 def _compile(path, model, settings, arrays):
+    loss = settings["loss"]
     try:
         model.compile(optimizer=optimizers.get(settings["optimizer"]),
-                      loss=losses.get(settings["loss"]), metrics=settings["metrics"])
+                      loss=[losses.get(l) for l in loss] if isinstance(loss, list)
+                      else losses.get(loss),
+                      metrics=settings["metrics"], loss_weights=settings.get("loss_weights"))
     except _BAD_CONFIG as exc:
         raise ModelFileError(f"{path}: invalid compile settings: {_reason(exc)}") from None
     state = {name[len("opt/"):]: array for name, array in arrays.items()

@@ -5,6 +5,9 @@ The archive holds
 * ``w/<i>/<key>``  - the weights of layer i (``kernel``, ``bias``, ``moving_mean``...),
 * ``opt/<key>``    - the optimizer state (step count, moments), so training resumes.
 
+(A ``.keras`` or ``.h5`` path is written by Keras instead: ``to_keras(model).save``
+to a temporary file renamed into place, see ``minicnn.keras_io``.)
+
 What a save promises:
 
 * Atomic: the archive is written to a temporary file in the same folder and
@@ -62,25 +65,47 @@ class _Unreadable(ValueError):
 def _header(model):
     compiled = None
     if model.loss is not None:
-        compiled = {"optimizer": optimizers.serialize(model.optimizer),
-                    "loss": losses.serialize(model.loss),
-                    "metrics": [name for name, _ in model.metrics]}
+        compiled = {"optimizer": optimizers.serialize(model.optimizer)}
+        if isinstance(model.loss, list):             # several outputs: one of each per output
+            compiled.update(loss=[losses.serialize(l) for l in model.loss],
+                            metrics=[[name for name, _ in m] for m in model.output_metrics],
+                            loss_weights=model.loss_weights)
+        else:
+            compiled.update(loss=losses.serialize(model.loss),
+                            metrics=[name for name, _ in model.metrics])
     return {"format": FORMAT, "version": VERSION, "model": model.get_config(),
             "compile": compiled}
 
 
 def save_model(model, path):
-    """Write ``model`` to ``path`` atomically (temporary file + rename)."""
+    """Write ``model`` to ``path`` atomically (temporary file + rename).
+
+    A ``.keras`` or ``.h5`` path writes a real Keras file instead (through
+    ``minicnn.to_keras``; needs Keras 3, see ``minicnn.keras_io``)."""
+    from .keras_export import is_keras_path
+    if is_keras_path(path):
+        return _save_keras(model, path)
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet; nothing to save")
     arrays = {HEADER_KEY: np.frombuffer(json.dumps(_header(model)).encode(), dtype=np.uint8)}
-    for i, layer in enumerate(model.layers):
-        for key, value in zip(layer.weight_keys(), layer.get_weights()):
-            arrays[f"w/{i}/{key}"] = value
+    arrays.update(weight_arrays(model))
     if model.optimizer is not None:
         for key, value in model.optimizer.get_state().items():
             arrays[f"opt/{key}"] = np.asarray(value)
     _write_atomically(path, lambda f: np.savez(f, **arrays))
+
+
+def weight_arrays(model, prefix="w/"):
+    """``{"w/<i>/<key>": array}`` for layer i of ``model.layers``; a model inside a
+    model stores its own arrays under ``w/<i>/``: ``w/<i>/w/<j>/<key>``."""
+    arrays = {}
+    for i, layer in enumerate(model.layers):
+        if hasattr(layer, "leaf_layers"):
+            arrays.update(weight_arrays(layer, f"{prefix}{i}/w/"))
+            continue
+        for key, value in zip(layer.weight_keys(), layer.get_weights()):
+            arrays[f"{prefix}{i}/{key}"] = value
+    return arrays
 
 
 def _write_atomically(path, write):
@@ -103,6 +128,33 @@ def _write_atomically(path, write):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _save_keras(model, path):
+    """``to_keras(model).save(...)`` to a temporary file with the same suffix (Keras
+    picks the format by suffix) in the same folder, then renamed over ``path``."""
+    import warnings
+    from .keras_export import import_keras, to_keras
+    import_keras(f"saving {os.fspath(path)!r} as a Keras file")
+    if not model.built:
+        raise ValueError(f"Model '{model.name}' is not built yet; nothing to save")
+    kmodel = to_keras(model)
+    target = _link_target(os.fspath(path))
+    folder = os.path.dirname(os.path.abspath(target))
+    os.makedirs(folder, exist_ok=True)
+    tmp, fd = _create_temporary(folder, os.path.basename(target))
+    os.close(fd)
+    keras_tmp = tmp + os.path.splitext(target)[1]      # .m.keras.1a2b3c4d.tmp.keras
+    try:
+        with warnings.catch_warnings():        # .h5 was asked for: no "legacy format" note
+            warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy")
+            kmodel.save(keras_tmp)
+        _keep_permissions(target, keras_tmp)
+        os.replace(keras_tmp, target)
+    finally:
+        for leftover in (tmp, keras_tmp):
+            if os.path.exists(leftover):
+                os.remove(leftover)
 
 
 def _link_target(path):
@@ -271,13 +323,8 @@ def check_header(path, header):
         raise _bad(path, f"expected format {FORMAT!r} version {VERSION}, received "
                          f"{_shorten(repr(header.get('format')))} version "
                          f"{_shorten(repr(header.get('version')))}")
-    model = _field(path, header, "model", "header", dict, "a JSON object")
-    _field(path, model, "name", "model", str, "a string")
-    _check_input_shape(path, _field(path, model, "input_shape", "model", list,
-                                    "a list of sizes (a saved model is always built)"))
-    layers = _field(path, model, "layers", "model", list, "a list of layers")
-    for i, spec in enumerate(layers):
-        _check_object_spec(path, spec, f"model.layers[{i}]")
+    check_model_config(path, _field(path, header, "model", "header", dict, "a JSON object"),
+                       "model")
     if "compile" not in header:
         raise _bad(path, "the header has no 'compile' entry (null or the compile settings)")
     compiled = header["compile"]
@@ -285,11 +332,55 @@ def check_header(path, header):
         _expect(path, "compile", compiled, dict, "null or a JSON object")
         _check_object_spec(path, _field(path, compiled, "optimizer", "compile", dict,
                                         "a JSON object"), "compile.optimizer")
-        _check_object_spec(path, _field(path, compiled, "loss", "compile", dict,
-                                        "a JSON object"), "compile.loss")
+        loss = _field(path, compiled, "loss", "compile", (dict, list),
+                      "a JSON object (a list of them for several outputs)")
+        for i, spec in enumerate(loss if isinstance(loss, list) else [loss]):
+            _check_object_spec(path, spec, f"compile.loss[{i}]" if isinstance(loss, list)
+                               else "compile.loss")
         metrics = _field(path, compiled, "metrics", "compile", list, "a list of names")
-        for i, name in enumerate(metrics):
-            _expect(path, f"compile.metrics[{i}]", name, str, "a metric name")
+        for i, entry in enumerate(metrics):
+            for name in entry if isinstance(loss, list) and isinstance(entry, list) else [entry]:
+                _expect(path, f"compile.metrics[{i}]", name, str, "a metric name")
+
+
+def check_model_config(path, model, where):
+    """A Sequential config (name, input_shape, layers) or a Functional one (name,
+    layers, inputs, nodes, outputs); a model inside a model is checked the same way."""
+    _field(path, model, "name", where, str, "a string")
+    layers = _field(path, model, "layers", where, list, "a list of layers")
+    for i, spec in enumerate(layers):
+        _check_object_spec(path, spec, f"{where}.layers[{i}]")
+    if model.get("class_name") != "Functional":
+        _check_input_shape(path, _field(path, model, "input_shape", where, list,
+                                        "a list of sizes (a saved model is always built)"))
+        return
+    n = len(layers)
+    for i in _field(path, model, "inputs", where, list, "a list of layer indices"):
+        if not (_is_int(i) and 0 <= i < n):
+            raise _bad(path, f"the model header is malformed: {where}.inputs holds {i!r}, "
+                             f"not a layer index below {n}")
+    nodes = _field(path, model, "nodes", where, list, "a list of nodes")
+    for p, node in enumerate(nodes):
+        _expect(path, f"{where}.nodes[{p}]", node, dict, "a JSON object")
+        layer = _field(path, node, "layer", f"{where}.nodes[{p}]", int, "a layer index")
+        if not 0 <= layer < n:
+            raise _bad(path, f"the model header is malformed: {where}.nodes[{p}].layer is "
+                             f"{layer}, not a layer index below {n}")
+        for ref in _field(path, node, "inputs", f"{where}.nodes[{p}]", list, "a list"):
+            _check_tensor_ref(path, ref, p, f"{where}.nodes[{p}].inputs")
+    for ref in _field(path, model, "outputs", where, list, "a list of tensors"):
+        _check_tensor_ref(path, ref, len(nodes), f"{where}.outputs")
+
+
+def _check_tensor_ref(path, ref, before, where):
+    """``["input", k]`` or ``["node", p, j]`` with p < ``before`` (nodes read earlier nodes)."""
+    ok = (isinstance(ref, list) and len(ref) >= 2 and all(_is_int(v) for v in ref[1:])
+          and ((ref[0] == "input" and len(ref) == 2) or
+               (ref[0] == "node" and len(ref) == 3 and 0 <= ref[1] < before)))
+    if not ok:
+        raise _bad(path, f"the model header is malformed: {where} holds "
+                         f"{_shorten(repr(ref))}, expected ['input', k] or ['node', p, j] "
+                         f"with p below {before}")
 
 
 def _check_input_shape(path, shape):

@@ -10,12 +10,13 @@ on ``forward``, ``backward``, ``fit`` and the rest are ``Model``'s.
 """
 from . import backend, checks
 from .graph import KerasTensor
-from .layers import InputLayer, Layer, serialize
+from .layers import InputLayer, Layer
 from .layers.base import unique_name
-from .model import Model
+from .model import Model, serialize_model_or_layer
 
 
 class Sequential(Model):
+    config_class = "Sequential"
     def __init__(self, layers=None, name=None, trainable=True):
         Layer.__init__(self, name=name or unique_name("sequential"), trainable=trainable)
         self._reset_compile()
@@ -146,8 +147,12 @@ class Sequential(Model):
         return super().forward(x, training=training, upto=upto)
 
     def get_config(self):
-        return {"name": self.name, "layers": [serialize(layer) for layer in self._own_layers],
-                "input_shape": None if self._input_shape is None else list(self._input_shape)}
+        config = {"name": self.name,
+                  "layers": [serialize_model_or_layer(layer) for layer in self._own_layers],
+                  "input_shape": None if self._input_shape is None else list(self._input_shape)}
+        if self._input_layer is not None and self._input_layer.dtype.kind in "iu":
+            config["input_dtype"] = self._input_layer.dtype.name     # token ids (Embedding)
+        return config
 
 
 __all__ = ["Sequential"]

@@ -185,7 +185,7 @@ def test_bad_inputs_get_clear_errors(data):
     (lambda: L.Conv2D(0, 3), "filters=0"),
     (lambda: L.Conv2D(8, 3, strides=0), "strides must be >= 1"),
     (lambda: L.Conv2D(8, 3, padding="full"), "padding must be"),
-    (lambda: L.Conv2D(8, 3, activation="swish"), "unknown activation 'swish'"),
+    (lambda: L.Conv2D(8, 3, activation="swishy"), "unknown activation 'swishy'"),
     (lambda: L.Conv2D(8, 3, strides=2, dilation_rate=2), "dilation_rate > 1"),
     (lambda: L.Dropout(1.0), "rate=1.0"),
     (lambda: L.Dense(-1), "units=-1"),

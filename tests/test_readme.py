@@ -42,6 +42,25 @@ def test_the_api_tour_trains_and_looks_inside(monkeypatch, capsys):
     assert "conv2d" in capsys.readouterr().out   # layer_outputs printed every layer
 
 
+def test_the_functional_api_tour_runs(monkeypatch):
+    """Block 3: the chapter's functional convnet, an activation model and a two-input,
+    two-output model with a shared layer, on a slice of MNIST."""
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    x_train = (x_train[:1500, ..., None] / 255).astype("float32")
+    namespace = {"x_train": x_train, "y_train": y_train[:1500],
+                 "x_test": (x_test[:10, ..., None] / 255).astype("float32"),
+                 "minicnn": minicnn, "layers": minicnn.layers, "np": np}
+    minicnn.set_random_seed(0)
+    exec(compile(python_blocks()[2], "README.md (functional API)", "exec"), namespace)
+    assert namespace["model"].count_params() == 104_202
+    assert [m.shape for m in namespace["maps"]] == [(1, 26, 26, 32), (1, 13, 13, 32),
+                                                    (1, 11, 11, 64), (1, 5, 5, 64),
+                                                    (1, 3, 3, 128)]
+    logs = namespace["logs"]
+    assert {"loss", "same_loss", "digit_loss", "same_accuracy", "digit_accuracy"} <= set(logs)
+    assert np.isfinite(logs["loss"][0])
+
+
 @pytest.mark.parametrize("block", range(len(python_blocks())))
 def test_every_python_block_compiles(block):
     compile(python_blocks()[block], f"README.md block {block}", "exec")

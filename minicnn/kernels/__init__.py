@@ -168,3 +168,26 @@ def nadam_update(w, g, m, v, lr, one_minus_beta_1, one_minus_beta_2, mu_next,
 OPTIMIZER_KERNELS = ("sgd_update", "rmsprop_update", "adam_update", "adagrad_update",
                      "adadelta_update", "adamax_update", "nadam_update")
 __all__ += list(OPTIMIZER_KERNELS) + ["optim_implementation"]
+
+
+# -- depthwise convolution and scatter-add (DepthwiseConv2D, SeparableConv2D, Embedding) --
+def depthwise_conv2d_forward(x, kernel, bias, window, workspace=None):
+    """x (N, H, W, C), kernel (kh, kw, C, M), bias (C*M,) or None -> (y (N, OH, OW, C*M),
+    cache); output channel c*M + m is input channel c under its filter m. ``workspace``:
+    as in conv2d_forward."""
+    return implementation().depthwise_conv2d_forward(x, kernel, bias, window, workspace)
+
+
+def depthwise_conv2d_backward(dz, cache, need_dx=True):
+    """dz (N, OH, OW, C*M) -> (dx (N, H, W, C) or None, dkernel (kh, kw, C, M),
+    dbias (C*M,) or None)."""
+    return implementation().depthwise_conv2d_backward(dz, cache, need_dx)
+
+
+def scatter_add_rows(ids, rows, num_rows):
+    """ids (M,) ints, rows (M, D) -> out (num_rows, D) with out[ids[i]] += rows[i]."""
+    return implementation().scatter_add_rows(ids, rows, num_rows)
+
+
+KERNELS += ("depthwise_conv2d_forward", "depthwise_conv2d_backward", "scatter_add_rows")
+__all__ += ["depthwise_conv2d_forward", "depthwise_conv2d_backward", "scatter_add_rows"]

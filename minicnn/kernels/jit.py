@@ -577,3 +577,102 @@ def conv2d_backward(dz, cache, need_dx=True):
     dcols = matmul(dz, kernel2d.T, out=_work_array(cache["workspace"], "dcols",
                                                     (dz.shape[0], kernel2d.shape[0]), dz.dtype))
     return col2im(dcols, cache["x_shape"], cache["window"]), dkernel, dbias
+
+
+# -- depthwise convolution, fast path -------------------------------------------------
+# The same steps as reference.depthwise_conv2d_forward / _backward: im2col, then
+# per-channel products spelled out as loops over (window, tap, channel, multiplier).
+@parallel_loops
+def _depthwise_forward(cols, kernel, z):
+    p_, k_, c_ = cols.shape                    # cols (P, K, C), kernel (K, C, M), z (P, C*M)
+    m_ = kernel.shape[2]
+    for p in prange(p_):                       # windows are independent: no write races
+        for cm in range(c_ * m_):
+            z[p, cm] = 0
+        for k in range(k_):
+            for c in range(c_):
+                v = cols[p, k, c]
+                for m in range(m_):
+                    z[p, c * m_ + m] += v * kernel[k, c, m]
+
+
+@parallel_loops
+def _depthwise_dkernel(cols, dz, parts):
+    p_, k_, c_ = cols.shape                    # cols (P, K, C), dz (P, C*M), parts (T, K, C, M)
+    tasks, m_ = parts.shape[0], parts.shape[3]
+    for t in prange(tasks):                    # each task sums its own band of windows
+        lo, hi = t * p_ // tasks, (t + 1) * p_ // tasks
+        part = parts[t]
+        part[:] = 0
+        for p in range(lo, hi):
+            for k in range(k_):
+                for c in range(c_):
+                    v = cols[p, k, c]
+                    for m in range(m_):
+                        part[k, c, m] += v * dz[p, c * m_ + m]
+
+
+@parallel_loops
+def _depthwise_dcols(dz, kernel, dcols):
+    p_, k_, c_ = dcols.shape                   # dz (P, C*M), kernel (K, C, M), dcols (P, K, C)
+    m_ = kernel.shape[2]
+    for p in prange(p_):
+        for k in range(k_):
+            for c in range(c_):
+                s = dz[p, c * m_] * kernel[k, c, 0]
+                for m in range(1, m_):
+                    s += dz[p, c * m_ + m] * kernel[k, c, m]
+                dcols[p, k, c] = s
+
+
+def depthwise_conv2d_forward(x, kernel, bias, window, workspace=None):
+    """x (N, H, W, C), kernel (kh, kw, C, M) -> (y (N, OH, OW, C*M), cache);
+    see reference.depthwise_conv2d_forward."""
+    n, _, _, c = x.shape
+    kh, kw, _, m = kernel.shape
+    oh, ow = window.output_hw
+    cols = im2col(x, window, out=_work_array(workspace, "depthwise_cols",
+                                             (n * oh * ow, kh * kw * c), x.dtype))
+    cols = cols.reshape(-1, kh * kw, c)                                 # (P, K, C)
+    z = np.empty((cols.shape[0], c * m), dtype=x.dtype)                 # (P, C*M)
+    _depthwise_forward(cols, np.ascontiguousarray(kernel).reshape(kh * kw, c, m), z)
+    if bias is not None:
+        z += bias
+    cache = {"cols": cols, "kernel": kernel, "x_shape": x.shape, "window": window,
+             "has_bias": bias is not None}
+    return z.reshape(n, oh, ow, c * m), cache
+
+
+def depthwise_conv2d_backward(dz, cache, need_dx=True):
+    """(dx, dkernel, dbias) from dz (N, OH, OW, C*M); see reference.depthwise_conv2d_backward."""
+    cols, kernel = cache["cols"], cache["kernel"]
+    p, k, c = cols.shape
+    m = kernel.shape[-1]
+    dz = np.ascontiguousarray(dz).reshape(p, c * m)                     # (P, C*M)
+    tasks = 1 if cols.size < SERIAL_BELOW else max(1, min(_all_threads(), p // 64))
+    parts = np.empty((tasks, k, c, m), dtype=dz.dtype)                  # (T, K, C, M)
+    _depthwise_dkernel(cols, dz, parts)
+    dkernel = parts.sum(axis=0).reshape(kernel.shape)                   # (kh, kw, C, M)
+    dbias = dz.sum(axis=0) if cache["has_bias"] else None               # (C*M,)
+    if not need_dx:
+        return None, dkernel, dbias
+    dcols = np.empty((p, k, c), dtype=dz.dtype)                         # (P, K, C)
+    _depthwise_dcols(dz, np.ascontiguousarray(kernel).reshape(k, c, m), dcols)
+    return col2im(dcols.reshape(p, k * c), cache["x_shape"], cache["window"]), dkernel, dbias
+
+
+# -- scatter-add, fast path ---------------------------------------------------------------
+@njit(**JIT)
+def _scatter_add_rows(ids, rows, out):
+    for i in range(ids.shape[0]):              # in order, as np.add.at: bit-identical sums
+        r = ids[i]
+        for d in range(rows.shape[1]):
+            out[r, d] += rows[i, d]
+
+
+def scatter_add_rows(ids, rows, num_rows):
+    """ids (M,), rows (M, D) -> out (num_rows, D), out[ids[i]] += rows[i];
+    see reference.scatter_add_rows."""
+    out = np.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
+    _scatter_add_rows(np.ascontiguousarray(ids), np.ascontiguousarray(rows), out)
+    return out

@@ -218,3 +218,66 @@ def matmul(a, b, out=None):
 def matmul_tn(a, b):
     """a.T @ b: a (M, K), b (M, N) -> (K, N), the weight gradient of a matmul."""
     return a.T @ b
+
+
+# -- depthwise convolution (DepthwiseConv2D, SeparableConv2D) --------------------------
+# Each input channel c has its own M filters; output channel c*M + m is channel c
+# under its filter m (Keras's order). The receptive fields are im2col's rows,
+# seen as (P, K, C) (P = N*OH*OW windows, K = kh*kw taps); the channels are
+# never mixed, so the product is one small (K,) . (K, M) contraction per channel.
+def depthwise_conv2d_forward(x, kernel, bias, window, workspace=None):
+    """A depthwise convolution: every channel convolved with its own filters.
+
+    x (N, H, W, C), kernel (kh, kw, C, M), bias (C*M,) or None -> (y, cache),
+    y (N, OH, OW, C*M). ``workspace`` is ignored here (the fast twin keeps its
+    large im2col array in it, as conv2d_forward does).
+
+        cols = im2col(x) as (P, K, C)                       (1)  P = N*OH*OW, K = kh*kw
+        z[p, c, m] = sum_k cols[p, k, c] * W[k, c, m] + b   (2)  z is (P, C, M)
+        y = z as (N, OH, OW, C*M)                           (3)  channel c*M + m
+    """
+    n, _, _, c = x.shape
+    kh, kw, _, m = kernel.shape
+    oh, ow = window.output_hw
+    cols = im2col(x, window).reshape(-1, kh * kw, c)              # (1) (P, K, C)
+    w = kernel.reshape(kh * kw, c, m)                             # (K, C, M)
+    z = np.einsum("pkc,kcm->pcm", cols, w).reshape(-1, c * m)     # (2) (P, C*M)
+    if bias is not None:
+        z += bias
+    cache = {"cols": cols, "kernel": kernel, "x_shape": x.shape, "window": window,
+             "has_bias": bias is not None}
+    return z.reshape(n, oh, ow, c * m), cache                     # (3) (N, OH, OW, C*M)
+
+
+def depthwise_conv2d_backward(dz, cache, need_dx=True):
+    """Gradients of ``depthwise_conv2d_forward`` from dz (N, OH, OW, C*M).
+    Returns (dx or None, dkernel (kh, kw, C, M), dbias (C*M,) or None).
+
+        dW[k, c, m]    = sum_p cols[p, k, c] * dz[p, c, m]     (4)  the same contraction
+        db             = dz summed over rows                   (5)
+        dcols[p, k, c] = sum_m dz[p, c, m] * W[k, c, m]        (6)  its adjoint
+        dx             = col2im(dcols)                         (7)
+    """
+    cols, kernel = cache["cols"], cache["kernel"]
+    _, k, c = cols.shape
+    m = kernel.shape[-1]
+    dz = dz.reshape(-1, c, m)                                     # (P, C, M)
+    dkernel = np.einsum("pkc,pcm->kcm", cols, dz).reshape(kernel.shape)   # (4)
+    dbias = dz.reshape(-1, c * m).sum(axis=0) if cache["has_bias"] else None   # (5)
+    if not need_dx:
+        return None, dkernel, dbias
+    dcols = np.einsum("pcm,kcm->pkc", dz, kernel.reshape(k, c, m))   # (6) (P, K, C)
+    dx = col2im(dcols.reshape(dcols.shape[0], k * c), cache["x_shape"], cache["window"])
+    return dx, dkernel, dbias                                     # (7) (N, H, W, C)
+
+
+# -- scatter-add (the gradient of a table lookup, Embedding) ----------------------------
+def scatter_add_rows(ids, rows, num_rows):
+    """out[ids[i]] += rows[i] for every i, in order: the adjoint of ``table[ids]``.
+
+    ids (M,) integers in [0, num_rows), rows (M, D) -> out (num_rows, D); a row
+    looked up several times receives the sum of its gradients.
+    """
+    out = np.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
+    np.add.at(out, ids, rows)                                     # unbuffered: repeats add up
+    return out

@@ -2,8 +2,20 @@
 from .activation import Activation, ReLU, Softmax
 from .base import Layer, clear_session
 from .conv import Conv2D
+from .conv1d import Conv1D, Convolution1D
+from .conv_transpose import Conv2DTranspose, Convolution2DTranspose
+from .depthwise import DepthwiseConv2D, SeparableConv2D
+from .embedding import Embedding
+from .lrn import LocalResponseNormalization
+from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
 from .core import Dense, Dropout, Flatten, Input, InputLayer, ZeroPadding2D
 from .normalization import BatchNormalization
+from .advanced_activations import ELU, LeakyReLU, PReLU
+from .global_pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                             GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
+                             GlobalMaxPooling1D, GlobalMaxPooling2D)
+from .merge import Add, Average, Concatenate, Maximum, Multiply, Subtract
+from .reshaping import Cropping2D, Permute, Reshape, UpSampling2D
 from .pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 
 Convolution2D = Conv2D
@@ -11,6 +23,17 @@ Convolution2D = Conv2D
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     Activation, ReLU, Softmax, Conv2D, Dense, Dropout, Flatten, InputLayer, ZeroPadding2D,
     BatchNormalization, AveragePooling2D, MaxPooling2D)}
+
+# Conv1D, pooling 1-D, depthwise / separable / transposed convolutions, Embedding, LRN
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    Conv1D, MaxPooling1D, AveragePooling1D, DepthwiseConv2D, SeparableConv2D,
+    Conv2DTranspose, Embedding, LocalResponseNormalization)})
+
+# merging, global pooling, reshaping, advanced activations
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    Concatenate, Add, Subtract, Multiply, Average, Maximum, GlobalAveragePooling2D,
+    GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D, Reshape, Permute,
+    Cropping2D, UpSampling2D, LeakyReLU, ELU, PReLU)})
 
 
 def deserialize(spec):
@@ -27,3 +50,5 @@ def serialize(layer):
 
 __all__ = sorted(LAYER_CLASSES) + ["AvgPool2D", "MaxPool2D", "Convolution2D", "Input",
                                    "Layer", "clear_session", "serialize", "deserialize"]
+__all__ += ["Convolution1D", "Convolution2DTranspose", "MaxPool1D", "AvgPool1D"]
+__all__ += ["GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalMaxPool1D"]

@@ -1,5 +1,7 @@
 """Layers that only apply a function: Activation, ReLU, Softmax.
 
+(LeakyReLU, ELU and PReLU are in advanced_activations.py.)
+
 Also ``ActivationMixin``, the fused ``activation=`` argument of Conv2D and
 Dense: the layer keeps its output y in its cache for the backward rule, and,
 when the activation is softmax, its pre-activation logits z so that a
@@ -33,13 +35,15 @@ class ActivationMixin:
         y = z if applied else activations.FORWARD[self.activation](z)
         self.cache["y"] = y
         self.cache["logits"] = z if self.activation == "softmax" else None
+        # gelu, swish, softplus, ... differentiate from z itself (activations.NEEDS_Z)
+        self.cache["z"] = z if self.activation in activations.NEEDS_Z else None
         return y
 
     def _activation_backward(self, dy, from_logits=False):
         """dL/dz from dL/dy; with ``from_logits`` dy already is dL/dz (fused loss)."""
         if from_logits or self.activation == "linear":
             return dy
-        return activations.BACKWARD[self.activation](dy, self.cache["y"])
+        return activations.BACKWARD[self.activation](dy, self.cache["y"], self.cache.get("z"))
 
     @property
     def logits(self):

@@ -210,6 +210,26 @@ class Layer:
             self._constraints[key] = constraint
         return self.params[key]
 
+    def set_kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                           kernel_regularizer, bias_regularizer, kernel_constraint,
+                           bias_constraint):
+        """The arguments every kernel-and-bias layer (Dense, Conv1D/2D, Conv2DTranspose)
+        shares: the activation, ``use_bias`` and the weight options."""
+        self.activation = activation
+        self.use_bias = bool(use_bias)
+        self.set_weight_options(kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint)
+
+    def add_kernel_and_bias(self, kernel_shape, units):
+        """Create ``kernel`` of ``kernel_shape`` and, with ``use_bias``, ``bias`` (units,)."""
+        self.add_weight("kernel", kernel_shape, self.kernel_initializer,
+                        self.kernel_regularizer, self.kernel_constraint)
+        if self.use_bias:
+            self.add_weight("bias", (units,), self.bias_initializer, self.bias_regularizer,
+                            self.bias_constraint)
+
     def weight_keys(self):
         """Keys of ``get_weights()`` in Keras order (trained params, then state)."""
         return list(self.params) + list(self.state)

@@ -25,6 +25,15 @@ from .base import (Layer, as_pair, check_data_format, check_keras_only, normaliz
                    positive_int)
 
 
+def check_strides_and_dilation(owner, strides, dilation_rate):
+    """Keras refuses strides > 1 together with dilation_rate > 1 (Conv1D, Conv2D,
+    Conv2DTranspose); so does minicnn, with a ValueError naming both."""
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(f"{owner}: strides > 1 together with dilation_rate > 1 is not "
+                         f"supported (as in Keras), received strides={strides}, "
+                         f"dilation_rate={dilation_rate}")
+
+
 class Conv2D(ActivationMixin, Layer):
     """Keras's Conv2D. ``padding`` may also be explicit (an int or ((t, b), (l, r)));
     ``data_format`` other than "channels_last", ``groups`` other than 1 and an
@@ -41,30 +50,20 @@ class Conv2D(ActivationMixin, Layer):
         self.kernel_size = as_pair(kernel_size, "kernel_size", owner)
         self.strides = as_pair(strides, "strides", owner)
         self.dilation_rate = as_pair(dilation_rate, "dilation_rate", owner)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(f"{owner}: strides > 1 together with dilation_rate > 1 is not "
-                             f"supported (as in Keras), received strides={self.strides}, "
-                             f"dilation_rate={self.dilation_rate}")
+        check_strides_and_dilation(owner, self.strides, self.dilation_rate)
         self.padding = normalize_padding(padding, owner)
         self.data_format = check_data_format(owner, data_format)
         self.groups = check_keras_only(owner, "groups", groups, (1,))
-        self.activation = activation
-        self.use_bias = bool(use_bias)
-        self.set_weight_options(kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint)
+        self.set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                                kernel_regularizer, bias_regularizer, kernel_constraint,
+                                bias_constraint)
 
     def build(self, input_shape):
         if len(input_shape) != 4:
             raise ValueError(f"{self.owner} expects 4-D NHWC input, "
                              f"received shape {tuple(input_shape)}")
         kh, kw = self.kernel_size
-        self.add_weight("kernel", (kh, kw, input_shape[-1], self.filters),
-                        self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint)
-        if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer,
-                            self.bias_regularizer, self.bias_constraint)
+        self.add_kernel_and_bias((kh, kw, input_shape[-1], self.filters), self.filters)
         super().build(input_shape)
 
     def window(self, hw=None):

@@ -75,28 +75,21 @@ class Dense(ActivationMixin, Layer):
                  quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = positive_int(self.owner, "units", units)
-        self.activation = activation
-        self.use_bias = bool(use_bias)
         # LoRA and quantization are Keras features minicnn does not have; lora_alpha
         # does nothing without lora_rank (in Keras too), so any value is accepted.
         self.lora_rank = check_keras_only(self.owner, "lora_rank", lora_rank, (None,))
         self.lora_alpha = lora_alpha
         self.quantization_config = check_keras_only(self.owner, "quantization_config",
                                                     quantization_config, (None,))
-        self.set_weight_options(kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint)
+        self.set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                                kernel_regularizer, bias_regularizer, kernel_constraint,
+                                bias_constraint)
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(f"{self.owner} needs inputs with a known last axis, "
                              f"received shape {tuple(input_shape)}")
-        self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
-                        self.kernel_regularizer, self.kernel_constraint)
-        if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer,
-                            self.bias_regularizer, self.bias_constraint)
+        self.add_kernel_and_bias((input_shape[-1], self.units), self.units)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):

@@ -380,3 +380,192 @@ def run_optimizer_case(case, reference, seed=0, steps=5):
     return [compare(f"w{i} {w.shape}", a, b, "optimizer", reference.device)
             for i, (w, a, b) in enumerate(zip(weights, ours, theirs))]
 
+
+# -- merging, reshaping, global pooling, advanced activations -------------------------
+# The merge layers take several inputs: their cases and runner are in cases_merge.py.
+from .cases_merge import MERGE_CASES  # noqa: E402
+
+NEW_ACTIVATIONS = ("elu", "selu", "gelu", "swish", "silu", "softplus", "softsign",
+                   "leaky_relu", "hard_sigmoid", "exponential")
+_MOVE = ("output", "dx")       # pure data movers: bit for bit
+
+RESHAPING_CASES = [
+    LayerCase("Reshape", {"target_shape": (-1, 6)}, (2, 3, 4, 6), exact=_MOVE),
+    LayerCase("Reshape", {"target_shape": (4, 3, 6)}, (2, 3, 4, 6), exact=_MOVE),
+    LayerCase("Reshape", {"target_shape": (2, -1)}, (3, 10), exact=_MOVE),
+    LayerCase("Permute", {"dims": (2, 1)}, (2, 5, 7), exact=_MOVE),
+    LayerCase("Permute", {"dims": (3, 1, 2)}, (2, 3, 4, 5), exact=_MOVE),
+    LayerCase("Cropping2D", {"cropping": 1}, (2, 7, 8, 3), exact=_MOVE),
+    LayerCase("Cropping2D", {"cropping": (2, 1)}, (2, 7, 8, 3), exact=_MOVE),
+    LayerCase("Cropping2D", {"cropping": ((1, 2), (0, 3))}, (2, 7, 8, 3), exact=_MOVE),
+    LayerCase("UpSampling2D", {}, (2, 4, 5, 3), exact=("output",)),
+    LayerCase("UpSampling2D", {"size": (3, 2)}, (2, 3, 4, 2), exact=("output",)),
+    LayerCase("UpSampling2D", {"interpolation": "bilinear"}, (2, 5, 6, 3)),
+    LayerCase("UpSampling2D", {"size": (3, 2), "interpolation": "bilinear"}, (2, 4, 5, 2)),
+    LayerCase("UpSampling2D", {"size": (1, 3), "interpolation": "bilinear"}, (1, 3, 7, 2)),
+    LayerCase("UpSampling2D", {"size": 4, "interpolation": "bilinear"}, (2, 1, 2, 3)),
+]
+
+GLOBAL_POOLING_CASES = [
+    LayerCase("GlobalAveragePooling2D", {}, (2, 5, 6, 3)),
+    LayerCase("GlobalAveragePooling2D", {"keepdims": True}, (3, 4, 4, 2)),
+    LayerCase("GlobalMaxPooling2D", {}, (2, 5, 6, 3), data="distinct", exact=_MOVE),
+    LayerCase("GlobalMaxPooling2D", {"keepdims": True}, (3, 4, 4, 2), data="distinct",
+              exact=_MOVE),
+    LayerCase("GlobalAveragePooling1D", {}, (3, 7, 4)),
+    LayerCase("GlobalAveragePooling1D", {"keepdims": True}, (2, 5, 3)),
+    LayerCase("GlobalMaxPooling1D", {}, (3, 7, 4), data="distinct", exact=_MOVE),
+    LayerCase("GlobalMaxPooling1D", {"keepdims": True}, (2, 5, 3), data="distinct",
+              exact=_MOVE),
+]
+
+ADVANCED_ACTIVATION_CASES = [
+    LayerCase("LeakyReLU", {}, (3, 4, 5, 6), data="kinks", kinks=(0.0,), exact=_MOVE),
+    LayerCase("LeakyReLU", {"negative_slope": 0.1}, (4, 20), data="kinks", kinks=(0.0,),
+              exact=_MOVE),
+    LayerCase("ELU", {}, (3, 4, 5, 6), data="kinks", kinks=(0.0,)),
+    LayerCase("ELU", {"alpha": 0.5}, (4, 20), data="kinks", kinks=(0.0,)),
+    LayerCase("PReLU", {}, (3, 12), data="kinks", kinks=(0.0,)),
+    LayerCase("PReLU", {"shared_axes": [1, 2]}, (2, 4, 5, 3), data="kinks", kinks=(0.0,)),
+    LayerCase("PReLU", {"shared_axes": 1}, (2, 4, 5, 3), data="kinks", kinks=(0.0,)),
+] + [
+    LayerCase("Activation", {"activation": a}, (3, 4, 5, 6), data="kinks",
+              kinks={"leaky_relu": (0.0,), "hard_sigmoid": (-3.0, 3.0)}.get(a, ()))
+    for a in NEW_ACTIVATIONS
+] + [LayerCase("Dense", {"units": 5, "activation": a}, (4, 7)) for a in NEW_ACTIVATIONS] + [
+    LayerCase("Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same", "activation": a},
+              (2, 6, 6, 3)) for a in ("gelu", "swish", "elu", "hard_sigmoid")
+]
+
+LAYER_CASES.update({"merge": MERGE_CASES, "reshaping": RESHAPING_CASES,
+                    "global_pooling": GLOBAL_POOLING_CASES,
+                    "advanced_activation": ADVANCED_ACTIVATION_CASES})
+
+
+# -- Conv1D and 1-D pooling, DepthwiseConv2D / SeparableConv2D, Conv2DTranspose, LRN ------
+# Embedding (integer ids) and LRN (no Keras layer) have their runners in cases_conv.py.
+from .cases_conv import EMBEDDING_CASES  # noqa: E402
+
+
+def _case(layer, input_shape, defaults, **kwargs):
+    """A LayerCase whose kwargs leave out the values equal to Keras's defaults."""
+    kwargs = {k: v for k, v in kwargs.items() if defaults.get(k, object()) != v}
+    return LayerCase(layer, kwargs, input_shape)
+
+
+# -- Conv1D and 1-D pooling ---------------------------------------------------------
+_CONV1D_DEFAULTS = {"strides": 1, "padding": "valid", "dilation_rate": 1, "use_bias": True,
+                    "activation": None}
+
+
+def _conv1d(kernel_size=3, length=11, channels=3, batch=2, filters=4, **kwargs):
+    return _case("Conv1D", (batch, length, channels), _CONV1D_DEFAULTS,
+                 filters=filters, kernel_size=kernel_size, **kwargs)
+
+
+def _pool1d(cls, pool_size, strides=None, padding="valid", length=10):
+    kwargs = {"pool_size": pool_size}
+    if strides is not None:
+        kwargs["strides"] = strides
+    if padding != "valid":
+        kwargs["padding"] = padding
+    if cls == "MaxPooling1D":      # no ties: "the first maximum" never matters; output exact
+        return LayerCase(cls, kwargs, (2, length, 3), data="distinct", exact=("output",))
+    return LayerCase(cls, kwargs, (2, length, 3))
+
+
+CONV1D_CASES = [
+    _conv1d(1), _conv1d(3), _conv1d(5), _conv1d(11, length=11),
+    _conv1d(3, strides=2), _conv1d(4, strides=3, length=13),
+    _conv1d(3, padding="same"), _conv1d(4, padding="same"), _conv1d(3, strides=2, padding="same"),
+    _conv1d(3, padding="causal"), _conv1d(4, strides=2, padding="causal"),
+    _conv1d(3, dilation_rate=2), _conv1d(3, dilation_rate=3, padding="causal"),
+    _conv1d(2, dilation_rate=2, padding="same"),
+    _conv1d(3, use_bias=False), _conv1d(3, channels=1, filters=1), _conv1d(3, batch=1),
+    _conv1d(3, channels=16, filters=8, padding="causal", activation="relu"),
+] + [_conv1d(3, padding="same", activation=a) for a in ACTIVATIONS if a != "linear"] + [
+    _pool1d(cls, *geometry) for cls in ("MaxPooling1D", "AveragePooling1D")
+    for geometry in ((2,), (2, None, "valid", 9), (3, 2), (3, 2, "same"), (2, 1, "same"),
+                     (4, 3, "same", 11), (3, None, "same", 7))
+]
+
+# -- DepthwiseConv2D and SeparableConv2D -------------------------------------------------
+_DEPTHWISE_DEFAULTS = {"strides": 1, "padding": "valid", "dilation_rate": 1, "use_bias": True,
+                       "activation": None, "depth_multiplier": 1}
+
+
+def _depthwise(kernel_size=3, hw=(7, 8), channels=3, batch=2, **kwargs):
+    return _case("DepthwiseConv2D", (batch, *hw, channels), _DEPTHWISE_DEFAULTS,
+                 kernel_size=kernel_size, **kwargs)
+
+
+def _separable(kernel_size=3, hw=(7, 8), channels=3, batch=2, filters=5, **kwargs):
+    return _case("SeparableConv2D", (batch, *hw, channels), _DEPTHWISE_DEFAULTS,
+                 filters=filters, kernel_size=kernel_size, **kwargs)
+
+
+DEPTHWISE_SEPARABLE_CASES = [
+    _depthwise(1), _depthwise(3), _depthwise((2, 3)), _depthwise(5, hw=(5, 6)),
+    _depthwise(3, depth_multiplier=2), _depthwise(3, depth_multiplier=3, channels=1),
+    _depthwise(3, strides=2), _depthwise(3, strides=3, padding="same"),   # TF: equal strides
+    _depthwise(4, padding="same"), _depthwise(3, strides=2, padding="same", depth_multiplier=2),
+    _depthwise(3, dilation_rate=2), _depthwise(3, dilation_rate=(1, 2), padding="same"),
+    _depthwise(3, strides=2, dilation_rate=2, padding="same", hw=(9, 9)),   # both, as Keras 3
+    _depthwise(3, use_bias=False), _depthwise(3, channels=16, depth_multiplier=2, batch=1),
+    _depthwise(3, activation="relu", padding="same"),
+    _separable(1), _separable(3), _separable(3, depth_multiplier=2),
+    _separable((2, 3), strides=2, padding="same"), _separable(4, padding="same", filters=2),
+    _separable(3, dilation_rate=2, depth_multiplier=2),
+    _separable(3, strides=2, dilation_rate=(2, 1), padding="same", hw=(9, 9)),
+    _separable(3, use_bias=False), _separable(3, activation="relu"),
+    _separable(3, activation="softmax", padding="same", channels=8, depth_multiplier=2),
+]
+
+# -- Conv2DTranspose -----------------------------------------------------------------
+_TRANSPOSE_DEFAULTS = {"strides": 1, "padding": "valid", "output_padding": None,
+                       "use_bias": True, "activation": None}
+
+
+def _transpose(kernel_size=3, hw=(4, 5), channels=3, batch=2, filters=4, **kwargs):
+    return _case("Conv2DTranspose", (batch, *hw, channels), _TRANSPOSE_DEFAULTS,
+                 filters=filters, kernel_size=kernel_size, **kwargs)
+
+
+# Dilation is left out: TensorFlow's CPU kernels have no dilated Conv2DBackpropInput
+# (tests/layers/test_conv_families.py checks it as the adjoint of a dilated Conv2D).
+CONV_TRANSPOSE_CASES = [
+    _transpose(1), _transpose(2), _transpose(3), _transpose((2, 3)), _transpose(5, hw=(2, 3)),
+    _transpose(3, strides=2), _transpose(2, strides=2), _transpose(1, strides=3),
+    _transpose(3, strides=(2, 1)), _transpose(4, strides=3),
+    _transpose(3, padding="same"), _transpose(4, padding="same"),
+    _transpose(3, strides=2, padding="same"), _transpose(2, strides=2, padding="same"),
+    _transpose((2, 3), strides=(3, 2), padding="same"),
+    _transpose(3, strides=2, output_padding=1), _transpose(3, strides=3, output_padding=(2, 0)),
+    _transpose(3, strides=2, padding="same", output_padding=1),
+    _transpose(3, strides=3, padding="same", output_padding=(0, 2)),
+    _transpose(4, strides=2, padding="same", output_padding=1),
+    _transpose(3, use_bias=False, strides=2), _transpose(3, channels=1, filters=1),
+    _transpose(3, channels=16, filters=8, strides=2, padding="same", batch=1),
+] + [_transpose(3, strides=2, padding="same", activation=a) for a in ACTIVATIONS
+     if a != "linear"]
+
+
+
+# Keras has no LRN layer: these run against tf.nn.local_response_normalization
+# (cases_conv.run_lrn_case).
+LRN_CASES = [
+    LayerCase("LocalResponseNormalization", kwargs, shape)
+    for kwargs, shape in (
+        ({}, (2, 4, 5, 16)),                                            # tf.nn defaults
+        ({"depth_radius": 2, "bias": 2.0, "alpha": 1e-4, "beta": 0.75}, (2, 5, 5, 12)),  # AlexNet
+        ({"depth_radius": 0}, (2, 3, 3, 4)),
+        ({"depth_radius": 5}, (2, 3, 3, 3)),                            # radius beyond C
+        ({"depth_radius": 1, "bias": 0.5, "alpha": 0.3, "beta": 1.0}, (3, 2, 4, 7)),
+        ({"depth_radius": 3, "alpha": 2.0, "beta": 0.25}, (1, 6, 6, 9)),
+    )
+]
+
+
+LAYER_CASES.update({"conv1d": CONV1D_CASES, "depthwise_separable": DEPTHWISE_SEPARABLE_CASES,
+                    "conv_transpose": CONV_TRANSPOSE_CASES, "embedding": EMBEDDING_CASES,
+                    "lrn": LRN_CASES})

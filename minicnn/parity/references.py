@@ -218,7 +218,8 @@ class TFReference(Reference):
                 out = model(tf.constant(x), training=training)
                 value = loss(tf.constant(t), out) + sum(model.losses)
             grads = tape.gradient(value, model.trainable_variables)
-        return float(value.numpy()), [g.numpy() for g in grads]
+        # an Embedding's gradient comes as IndexedSlices: made dense here
+        return float(value.numpy()), [tf.convert_to_tensor(g).numpy() for g in grads]
 
 
 class JaxReference(Reference):

@@ -14,7 +14,7 @@ An unknown ``--group`` or ``--device`` is a usage error (status 2).
 import argparse
 import time
 
-from . import cases, models, references
+from . import cases, cases_merge, models, references
 
 OUTPUT_NAMES = {"output", "value", "loss", "logits"}
 DX_NAMES = {"dx", "dpred", "dlogits"}
@@ -34,6 +34,11 @@ def _group_runs(quick):
         "dense_misc": layer_runs(pick(cases.DENSE_MISC_CASES, 3)),
         "activation": layer_runs(pick(cases.ACTIVATION_CASES, 2)),
         "batchnorm": layer_runs(pick(cases.BATCHNORM_CASES, 3)),
+        "merge": [(c.label, lambda ref, c=c: cases_merge.run_merge_case(c, ref))
+                  for c in pick(cases.MERGE_CASES, 3)],
+        "reshaping": layer_runs(pick(cases.RESHAPING_CASES, 3)),
+        "global_pooling": layer_runs(pick(cases.GLOBAL_POOLING_CASES, 2)),
+        "advanced_activation": layer_runs(pick(cases.ADVANCED_ACTIVATION_CASES, 3)),
         "dropout": [(c.label, lambda ref, c=c: cases.run_dropout_case(c, ref))
                     for c in pick(cases.DROPOUT_CASES, 2)],
         "loss": [(c.label, lambda ref, c=c: cases.run_loss_case(c, ref), c.tf_only)
@@ -47,6 +52,18 @@ def _group_runs(quick):
                    lambda ref, m=m: models.run_model_gradients(m, ref))
                   for m in pick(models.MODEL_CASES, 2)],
     }
+    from . import cases_conv        # Conv1D, depthwise/separable, transposed conv, Embedding, LRN
+    groups["conv1d"] = layer_runs(pick(cases.CONV1D_CASES, 4))
+    groups["depthwise_separable"] = layer_runs(pick(cases.DEPTHWISE_SEPARABLE_CASES, 4))
+    groups["conv_transpose"] = layer_runs(pick(cases.CONV_TRANSPOSE_CASES, 4))
+    groups["embedding_lrn"] = (
+        [(c.label, lambda ref, c=c: cases_conv.run_embedding_case(c, ref))
+         for c in pick(cases.EMBEDDING_CASES, 2)]
+        + [(c.label, lambda ref, c=c: cases_conv.run_lrn_case(c, ref), cases_conv.LRN_TF_ONLY)
+           for c in pick(cases.LRN_CASES, 2)])
+    from . import builders          # the zoo's graph builders, whole models
+    groups["builders"] = [(c.label, lambda ref, c=c: builders.run_builder_case(c, ref))
+                          for c in pick(builders.BUILDER_CASES, 3)]
     if not quick:
         groups["training"] = [
             (f"{m.label}: 3 x train_on_batch, {o[0]}({o[1]})",

@@ -1,6 +1,6 @@
 """The model zoo: the networks of the source material, ready to train.
 
-Every builder returns a new, *uncompiled* ``Sequential`` that starts with an
+Every builder returns a new, *uncompiled* model that starts with an
 ``Input``, so ``model.summary()`` works at once and prints the same table as
 the Keras model written the same way. Compile it yourself, or use the settings
 the source material trained it with, kept as data in ``TRAINING``:
@@ -10,23 +10,36 @@ the source material trained it with, kept as data in ``TRAINING``:
     model.compile(**zoo.compile_args("keras_mnist_convnet"), metrics=["accuracy"])
     model.fit(x, y, batch_size=zoo.TRAINING["keras_mnist_convnet"]["batch_size"])
 
-============================  ============  ==========  ===================================
-builder                       input         parameters  from
-============================  ============  ==========  ===================================
-``keras_mnist_convnet()``     28x28x1        93,322     Keras MNIST example (3rd conv 64)
-``keras_mnist_convnet(128)``  28x28x1       167,114     the chapter's convs + Dense 64
-``lenet5()``                  28x28x1        61,706     LeCun et al. 1998, ReLU + max pool
-``lenet5_tf()``               28x28x1     1,379,557     the TensorFlow chapter's "LeNet-5"
-``mnist_deep_head()``         28x28x1     3,540,144     5x5 convs + Dense 1024-256-50
-``emotion_net()``             48x48x1     2,380,679     the facial-expression CNN
-============================  ============  ==========  ===================================
+===============================  ============  ===========  ================================
+builder                          input         parameters   from
+===============================  ============  ===========  ================================
+``keras_mnist_convnet()``        28x28x1           93,322   Keras MNIST example (Sequential)
+``keras_mnist_functional()``     28x28x1          104,202   the Keras chapter (functional API)
+``lenet5()``                     28x28x1           61,706   LeCun et al. 1998, ReLU + max pool
+``lenet5_tf()``                  28x28x1        1,379,557   the TensorFlow chapter's "LeNet-5"
+``mnist_deep_head()``            28x28x1        3,540,144   5x5 convs + Dense 1024-256-50
+``emotion_net()``                48x48x1        2,380,679   the facial-expression CNN
+``small_vgg()``                  150x150x3      3,453,121   the Keras chapter's cats vs dogs
+``separable_classifier()``       64x64x3           38,949   the Keras chapter, SeparableConv2D
+``conv1d_text_classifier()``     500 word ids   1,315,937   the Keras chapter, IMDB Conv1D
+``alexnet()``                    227x227x3     62,378,344   AlexNet with LRN (TF chapter)
+``alexnet_small()``              32x32x3        1,543,178   AlexNet's recipe at CIFAR size
+``small_inception()``            32x32x3          908,906   GoogLeNet's Inception modules
+``vgg16()`` / ``vgg19()``        224x224x3    138,357,544   ``minicnn.applications`` (Keras's)
+===============================  ============  ===========  ================================
 
-``MODELS`` maps each name to its builder (the demos use it for ``--model``).
+``inception_naive(x, ...)`` and ``inception_module(x, ...)`` are GoogLeNet's
+two Inception blocks as functions from a tensor to a tensor. ``MODELS`` maps
+each name to its builder (the demos use it for ``--model``).
 """
-from . import layers, optimizers
-from .initializers import RandomNormal, TruncatedNormal
-from .sequential import Sequential
-from .regularizers import L2
+from .. import layers, optimizers
+from ..initializers import RandomNormal, TruncatedNormal
+from ..sequential import Sequential
+from ..regularizers import L2
+from ..applications import VGG16, VGG19
+from .classic import alexnet, alexnet_small, inception_module, inception_naive, small_inception
+from .keras_chapter import (conv1d_text_classifier, keras_mnist_functional, separable_classifier,
+                            small_vgg)
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
@@ -36,14 +49,11 @@ def _head(logits):
     return None if logits else "softmax"
 
 
-def keras_mnist_convnet(filters3=64, input_shape=(28, 28, 1), num_classes=10):
-    """The Keras MNIST convnet: three 3x3 convs with max pooling, Dense 64, Dense 10.
-
-    ``filters3`` is the width of the third convolution: 64 in the Keras example,
-    128 in the Keras chapter's functional convnet (conv2d 320, conv2d_1 18,496,
-    conv2d_2 73,856 parameters; flatten 1152). That network has no Dense(64):
-    Flatten goes straight to Dense(10), 104,202 parameters in all (see
-    docs/source_networks.md); this builder keeps the Dense(64) head.
+def keras_mnist_convnet(input_shape=(28, 28, 1), num_classes=10):
+    """The Keras MNIST convnet (Sequential): three 3x3 convs 32-64-64 with max pooling,
+    Dense 64, Dense 10: 93,322 parameters. The other Keras chapter writes its
+    convnet with the functional API, 32-64-128 and no Dense(64):
+    ``keras_mnist_functional()`` (see docs/source_networks.md).
     """
     return Sequential([
         layers.Input(input_shape),                              # (28, 28, 1)
@@ -51,8 +61,8 @@ def keras_mnist_convnet(filters3=64, input_shape=(28, 28, 1), num_classes=10):
         layers.MaxPooling2D(2),                                 # (13, 13, 32)
         layers.Conv2D(64, 3, activation="relu"),                # (11, 11, 64)
         layers.MaxPooling2D(2),                                 # (5, 5, 64)
-        layers.Conv2D(filters3, 3, activation="relu"),          # (3, 3, filters3)
-        layers.Flatten(),                                       # (9 * filters3,)
+        layers.Conv2D(64, 3, activation="relu"),                # (3, 3, 64)
+        layers.Flatten(),                                       # (576,)
         layers.Dense(64, activation="relu"),
         layers.Dense(num_classes, activation="softmax"),
     ], name="keras_mnist_convnet")
@@ -161,12 +171,33 @@ def emotion_net(input_shape=(48, 48, 1), num_classes=len(EMOTIONS), l2=0.005, lo
     ], name="emotion_net")
 
 
+def vgg16(input_shape=(224, 224, 3), classes=1000, include_top=True, pooling=None):
+    """VGG16 with fresh weights (``minicnn.applications.VGG16``, Keras's layout)."""
+    return VGG16(include_top=include_top, weights=None, input_shape=input_shape,
+                 pooling=pooling, classes=classes)
+
+
+def vgg19(input_shape=(224, 224, 3), classes=1000, include_top=True, pooling=None):
+    """VGG19 with fresh weights (``minicnn.applications.VGG19``, Keras's layout)."""
+    return VGG19(include_top=include_top, weights=None, input_shape=input_shape,
+                 pooling=pooling, classes=classes)
+
+
 MODELS = {
     "keras_mnist_convnet": keras_mnist_convnet,
+    "keras_mnist_functional": keras_mnist_functional,
     "lenet5": lenet5,
     "lenet5_tf": lenet5_tf,
     "mnist_deep_head": mnist_deep_head,
     "emotion_net": emotion_net,
+    "small_vgg": small_vgg,
+    "separable_classifier": separable_classifier,
+    "conv1d_text_classifier": conv1d_text_classifier,
+    "alexnet": alexnet,
+    "alexnet_small": alexnet_small,
+    "small_inception": small_inception,
+    "vgg16": vgg16,
+    "vgg19": vgg19,
 }
 
 # How the source material trained each network: optimizer (as a config),
@@ -185,6 +216,41 @@ TRAINING = {
                             loss="sparse_categorical_crossentropy", batch_size=500, epochs=10),
     "emotion_net": dict(optimizer={"class_name": "Adam", "config": {"learning_rate": 1e-3}},
                         loss="sparse_categorical_crossentropy", batch_size=128, epochs=34),
+    "keras_mnist_functional": dict(optimizer={"class_name": "RMSprop",
+                                              "config": {"learning_rate": 1e-3}},
+                                   loss="sparse_categorical_crossentropy", batch_size=64,
+                                   epochs=5),
+    # the chapter: RMSprop(1e-4), 30 epochs of 100 batches of 20 images (no augmentation)
+    "small_vgg": dict(optimizer={"class_name": "RMSprop", "config": {"learning_rate": 1e-4}},
+                      loss="binary_crossentropy", batch_size=20, epochs=30),
+    # the chapter compiles it (rmsprop, categorical cross-entropy) but trains it nowhere;
+    # batch and epochs are the other Keras chapter's defaults
+    "separable_classifier": dict(optimizer={"class_name": "RMSprop",
+                                            "config": {"learning_rate": 1e-3}},
+                                 loss="sparse_categorical_crossentropy", batch_size=32,
+                                 epochs=10),
+    # the chapter: RMSprop(1e-4), batch 128, 10 epochs, validation_split 0.2
+    "conv1d_text_classifier": dict(optimizer={"class_name": "RMSprop",
+                                              "config": {"learning_rate": 1e-4}},
+                                   loss="binary_crossentropy", batch_size=128, epochs=10),
+    # the papers' recipes (the chapters only describe these networks): SGD with
+    # momentum 0.9 from a learning rate of 0.01, batch 128 (AlexNet, Inception) or
+    # 256 (VGG); AlexNet trained 90 epochs, VGG 74
+    "alexnet": dict(optimizer={"class_name": "SGD",
+                               "config": {"learning_rate": 0.01, "momentum": 0.9}},
+                    loss="sparse_categorical_crossentropy", batch_size=128, epochs=90),
+    "alexnet_small": dict(optimizer={"class_name": "SGD",
+                                     "config": {"learning_rate": 0.01, "momentum": 0.9}},
+                          loss="sparse_categorical_crossentropy", batch_size=128, epochs=30),
+    "small_inception": dict(optimizer={"class_name": "SGD",
+                                       "config": {"learning_rate": 0.01, "momentum": 0.9}},
+                            loss="sparse_categorical_crossentropy", batch_size=128, epochs=30),
+    "vgg16": dict(optimizer={"class_name": "SGD",
+                             "config": {"learning_rate": 0.01, "momentum": 0.9}},
+                  loss="sparse_categorical_crossentropy", batch_size=256, epochs=74),
+    "vgg19": dict(optimizer={"class_name": "SGD",
+                             "config": {"learning_rate": 0.01, "momentum": 0.9}},
+                  loss="sparse_categorical_crossentropy", batch_size=256, epochs=74),
 }
 
 MNIST_MODELS = ("keras_mnist_convnet", "lenet5", "lenet5_tf", "mnist_deep_head")
