@@ -61,6 +61,20 @@ def test_the_functional_api_tour_runs(monkeypatch):
     assert np.isfinite(logs["loss"][0])
 
 
+def test_the_keras_round_trip_runs(tmp_path, monkeypatch):
+    """Block 4: to_keras / from_keras / .keras files, on the functional convnet."""
+    keras = pytest.importorskip("keras")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"minicnn": minicnn, "model": minicnn.zoo.keras_mnist_functional(),
+                 "x_test": np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)}
+    exec(compile(python_blocks()[3], "README.md (Keras in and out)", "exec"), namespace)
+    assert isinstance(namespace["keras_model"], keras.Model)
+    x = namespace["x_test"]
+    np.testing.assert_allclose(namespace["same"].predict(x), namespace["model"].predict(x),
+                               rtol=1e-6, atol=1e-7)
+    assert namespace["base"].count_params() == 14_714_688
+
+
 @pytest.mark.parametrize("block", range(len(python_blocks())))
 def test_every_python_block_compiles(block):
     compile(python_blocks()[block], f"README.md block {block}", "exec")
