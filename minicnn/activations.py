@@ -29,7 +29,6 @@ At the kinks the rules return what TensorFlow's gradients do (checked with
 slope s, hard_sigmoid slope 0 at z = -3 and z = 3.
 """
 import numpy as np
-from scipy.special import erf
 
 from . import kernels
 
@@ -132,6 +131,12 @@ def exponential(z):
 
 def exponential_backward(dy, y, z=None):
     return dy * y
+
+
+def erf(x):
+    """scipy's erf, imported on first use (scipy.special takes 0.1 s to import)."""
+    from scipy.special import erf as scipy_erf
+    return scipy_erf(x)
 
 
 def gelu(z):

@@ -40,11 +40,26 @@ def _as_list(value):
 
 
 class Model(TrainingMixin, Layer):
-    """A graph of layers from ``inputs`` to ``outputs`` (KerasTensors, or lists)."""
+    """A graph of layers from ``inputs`` to ``outputs`` (Keras's functional ``Model``).
+
+        inputs = minicnn.Input((28, 28, 1))
+        x = layers.Conv2D(32, 3, activation="relu")(inputs)
+        outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(x))
+        model = minicnn.Model(inputs=inputs, outputs=outputs)
+
+    Args:
+        inputs: a KerasTensor from ``minicnn.Input``, or a list of them.
+        outputs: the tensor (or list of tensors) the model computes.
+        name: the model's name (default ``functional``, ``functional_1``, ...).
+        trainable: False freezes every layer inside.
+
+    A model is a layer too: call it on a tensor to nest it in another model.
+    """
 
     config_class = "Functional"          # how a saved file names this kind of model
 
-    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+    def __init__(self, inputs=None, outputs=None, name: str | None = None,
+                 trainable: bool = True, **kwargs):
         if inputs is None or outputs is None:
             raise TypeError("Model(inputs, outputs): minicnn builds models from the "
                             "functional API (or use Sequential); subclassed models are "
@@ -75,6 +90,10 @@ class Model(TrainingMixin, Layer):
         for k, node in enumerate(self._nodes):
             self._position.setdefault(node.layer, k)
         self._layer_order = keras_layer_order(self.inputs, self.outputs)
+        names = [layer.name for layer in self._layer_order]
+        for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+            raise ValueError(f"The name {name!r} is used {names.count(name)} times in the "
+                             f"model. All layer names should be unique (Keras's rule too)")
         self.input_layers = [l for l in self._layer_order if isinstance(l, InputLayer)]
         self._own_layers = [l for l in self._layer_order if not isinstance(l, InputLayer)]
         self._shared = self._shared_leaves()
@@ -95,10 +114,12 @@ class Model(TrainingMixin, Layer):
 
     @property
     def input(self):
+        """The model's input tensor (a list for several inputs)."""
         return self._structure(self.inputs, self._single_input)
 
     @property
     def output(self):
+        """The model's output tensor (a list for several outputs)."""
         return self._structure(self.outputs, self._single_output)
 
     @property
@@ -113,6 +134,7 @@ class Model(TrainingMixin, Layer):
 
     @property
     def trainable(self):
+        """False freezes every layer inside (setting it sets theirs, as in Keras)."""
         return self.__dict__.get("_trainable", True)
 
     @trainable.setter
@@ -122,7 +144,8 @@ class Model(TrainingMixin, Layer):
         for layer in self.__dict__.get("_own_layers", []):
             layer.trainable = bool(value)
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or ``layers[index]`` (a ValueError lists the names)."""
         layers = self.layers
         if index is not None:
             return layers[index]
@@ -147,9 +170,11 @@ class Model(TrainingMixin, Layer):
 
     # -- as a layer inside another model ---------------------------------------------
     def build(self, input_shape):
+        """A graph model is built when it is made; nothing to do."""
         return None
 
     def compute_output_shape(self, input_shape):
+        """The output shape(s) for an input of ``input_shape`` (batch axis kept)."""
         batch = (input_shape[0] if not isinstance(input_shape, list) else input_shape[0][0])
         shapes = [(batch, *t.shape[1:]) for t in self.outputs]
         return self._structure(shapes, self._single_output)
@@ -345,6 +370,7 @@ class Model(TrainingMixin, Layer):
 
     @property
     def trainable_weights(self):
+        """The arrays the optimizer updates, in Keras's order (frozen layers left out)."""
         return [layer.params[key] for layer, key in self._trainable_slots()]
 
     @property
@@ -360,6 +386,7 @@ class Model(TrainingMixin, Layer):
 
     @property
     def non_trainable_weights(self):
+        """Frozen layers' weights, then every layer's state (batch-norm statistics)."""
         trained = {id(layer.params[key]) for layer, key in self._trainable_slots()}
         leaves = self.leaf_layers()
         frozen = [w for l in leaves for w in l.params.values() if id(w) not in trained]
@@ -367,16 +394,20 @@ class Model(TrainingMixin, Layer):
 
     @property
     def weights(self):
+        """Every weight array itself (not a copy), in ``get_weights`` order."""
         return [w for layer in self._own_layers for w in _layer_weights(layer)]
 
     def weight_keys(self):
+        """``"<layer>/<key>"`` for every weight of the leaf layers, in order."""
         return [f"{layer.name}/{key}" for layer in self.leaf_layers()
                 for key in layer.weight_keys()]
 
-    def get_weights(self):
+    def get_weights(self) -> list:
+        """Copies of every weight array, layer by layer in ``layers`` order (Keras's)."""
         return [w for layer in self._own_layers for w in layer.get_weights()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights) -> None:
+        """Set every weight from a list in ``get_weights`` order (shapes are checked)."""
         weights = list(weights)
         counts = [len(layer.get_weights()) for layer in self._own_layers]
         if len(weights) != sum(counts):
@@ -386,11 +417,13 @@ class Model(TrainingMixin, Layer):
             layer.set_weights(weights[:n])
             weights = weights[n:]
 
-    def count_params(self):
+    def count_params(self) -> int:
+        """The number of weights (trained and not), as ``summary`` totals them."""
         return sum(layer.count_params() for layer in self._own_layers)
 
     @property
     def params(self):
+        """Empty: a model's weights live in its layers."""
         return {}
 
     @params.setter
@@ -399,6 +432,7 @@ class Model(TrainingMixin, Layer):
 
     @property
     def state(self):
+        """Empty: a model's state lives in its layers."""
         return {}
 
     @state.setter
@@ -406,10 +440,20 @@ class Model(TrainingMixin, Layer):
         pass
 
     # -- compile, regularization, constraints ----------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
-        """Set the optimizer, the loss and the metrics. A model with several outputs
-        takes one loss per output (a list, or a dict keyed by output layer name)
-        and optional ``loss_weights``: the loss is sum_i weight_i * loss_i."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None) -> None:
+        """Set the optimizer, the loss and the metrics, as Keras's ``compile``.
+
+        Args:
+            optimizer: a name (``"rmsprop"``, ``"adam"``, ...) or an optimizer object.
+            loss: a name (``"sparse_categorical_crossentropy"``, ``"mse"``, ...) or a
+                loss object; a model with several outputs takes one per output (a
+                list, or a dict keyed by output layer name).
+            metrics: metric names (``"accuracy"`` resolves from the loss); for several
+                outputs, a list per output or a dict.
+            loss_weights: several outputs: the loss is ``sum_i weight_i * loss_i``.
+
+        Example: ``model.compile("rmsprop", "sparse_categorical_crossentropy",
+        metrics=["accuracy"])``."""
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
         self.optimizer = optimizers.get(optimizer)
@@ -449,6 +493,7 @@ class Model(TrainingMixin, Layer):
 
     @property
     def output_names(self):
+        """The names of the layers that make the outputs (how losses and logs name them)."""
         return [t.node.layer.name for t in self.outputs]
 
     @property
@@ -466,6 +511,7 @@ class Model(TrainingMixin, Layer):
         return getattr(layer, name, None)
 
     def output_activations(self):
+        """The activation of every output layer, in output order."""
         return [self._output_attribute(i, "activation") for i in range(len(self.outputs))]
 
     @property
@@ -490,6 +536,7 @@ class Model(TrainingMixin, Layer):
 
     @property
     def logits(self):
+        """The output logits of the last forward pass (a nested model's, for a fused loss)."""
         return self.output_logits
 
     @property
@@ -499,6 +546,7 @@ class Model(TrainingMixin, Layer):
         return [layer.regularization_loss() for layer in self.leaf_layers()]
 
     def regularization_loss(self):
+        """The sum of ``losses``: what training adds to the loss."""
         return sum(self.losses)
 
     def add_regularization_gradients(self):
@@ -514,6 +562,7 @@ class Model(TrainingMixin, Layer):
             layer.apply_constraints()
 
     def draw_batch_noise(self, rows):
+        """None: the layers inside draw their own (see ``Layer.draw_batch_noise``)."""
         return None
 
     # -- inspection and persistence ----------------------------------------------------
@@ -542,8 +591,30 @@ class Model(TrainingMixin, Layer):
                 "nodes": nodes, "outputs": [refs[t] for t in self.outputs],
                 "single_input": self._single_input, "single_output": self._single_output}
 
-    def save(self, path):
-        """Write the model to one ``.npz`` file (see ``minicnn.saving``)."""
+    def save_weights(self, filepath, overwrite=True):
+        """The weights alone: ``*.weights.npz`` (minicnn's) or ``*.weights.h5`` (Keras's,
+        through Keras). See ``minicnn.weights_file``."""
+        from .weights_file import save_weights
+        save_weights(self, filepath, overwrite)
+
+    def load_weights(self, filepath):
+        """Weights written by ``save_weights`` (or a Keras ``.weights.h5`` file)."""
+        from .weights_file import load_weights
+        load_weights(self, filepath)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model with fresh weights from ``get_config()`` (Keras's ``from_config``)."""
+        from .models import model_from_config
+        return model_from_config(config, custom_objects)
+
+    def save(self, path) -> None:
+        """Write architecture, weights and optimizer state to ``path``.
+
+        ``*.npz``: minicnn's own file (JSON architecture + arrays, written
+        atomically, read back by ``minicnn.load_model`` without pickle).
+        ``*.keras`` / ``*.h5``: a real Keras file, through ``minicnn.to_keras``
+        (needs Keras 3). Example: ``model.save("mnist.npz")``."""
         save_model(self, path)
 
     def __repr__(self):

@@ -36,14 +36,16 @@ from .saving import ModelFileError, read_model_file
 _BAD_CONFIG = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError)
 
 
-def load_model(path, compile=True):
+def load_model(path, compile=True, custom_objects=None):
     """Rebuild a model saved by ``model.save``: architecture, weights, optimizer state.
 
     A ``.keras`` / ``.h5`` path is read by Keras (``keras.models.load_model``,
     needs Keras 3) and converted with ``minicnn.from_keras``: the compile
     settings come along when they translate, the optimizer state does not.
 
-    ``compile=False`` skips the compile settings and optimizer state. Raises
+    ``compile=False`` skips the compile settings and optimizer state.
+    ``custom_objects``: ``{"ClassName": cls}`` for layers of your own (or register
+    them with ``minicnn.saving.register_serializable``). Raises
     ``FileNotFoundError`` for a missing file and ``ModelFileError`` (a
     ``ValueError``) naming the file for a damaged or malformed one.
     """
@@ -52,18 +54,28 @@ def load_model(path, compile=True):
         return load_keras(path, compile=compile)
     header, arrays = read_model_file(path)
     weights = {name: array for name, array in arrays.items() if not name.startswith("opt/")}
-    model = _model_from_config(path, header["model"], weights)
+    model = _model_from_config(path, header["model"], weights, custom_objects)
     if compile and header["compile"] is not None:
         _compile(path, model, header["compile"], arrays)
     return model
 
 
-def _model_from_config(path, config, arrays):
-    """A Sequential or Functional model from its config and its ``w/...`` arrays."""
-    stored = _weights_by_layer(path, arrays, len(config["layers"]))
+def model_from_config(config, custom_objects=None):
+    """A new model (fresh weights) from ``model.get_config()``: Sequential or functional."""
+    from .saving import check_model_config
+    where = f"config of model {config.get('name')!r}"
+    check_model_config(where, config, "model")
+    return _model_from_config(where, config, None, custom_objects)
+
+
+def _model_from_config(path, config, arrays, custom_objects=None):
+    """A Sequential or Functional model from its config and its ``w/...`` arrays
+    (``arrays=None``: fresh weights from the layers' initializers)."""
+    n = len(config["layers"])
+    stored = [None] * n if arrays is None else _weights_by_layer(path, arrays, n)
     if config.get("class_name") == "Functional":
-        return _functional(path, config, stored)
-    layers = [_layer_or_model(path, i, spec, stored[i]) for i, spec in
+        return _functional(path, config, stored, custom_objects)
+    layers = [_layer_or_model(path, i, spec, stored[i], custom_objects) for i, spec in
               enumerate(config["layers"])]
     shape = (None, *config["input_shape"])
     for i, layer in enumerate(layers):
@@ -74,24 +86,24 @@ def _model_from_config(path, config, arrays):
     return _stack(path, config, layers)
 
 
-def _layer_or_model(path, i, spec, stored):
+def _layer_or_model(path, i, spec, stored, custom_objects=None):
     """Layer i, made from its spec (a model inside the model is rebuilt whole)."""
     if spec["class_name"] in ("Sequential", "Functional"):
         from .saving import check_model_config
         config = dict(spec["config"], class_name=spec["class_name"])
         check_model_config(path, config, f"model.layers[{i}]")
-        return _model_from_config(path, config, stored)
-    return _layer_from_config(path, i, spec)
+        return _model_from_config(path, config, stored, custom_objects)
+    return _layer_from_config(path, i, spec, custom_objects=custom_objects)
 
 
-def _functional(path, config, stored):
+def _functional(path, config, stored, custom_objects=None):
     """Replay the saved nodes in order: every layer is called on the tensors it read."""
     layers = []
     for i, spec in enumerate(config["layers"]):
         if spec["class_name"] == "InputLayer":
             layers.append(_layer_from_config(path, i, spec, allow_input=True))
         else:
-            layers.append(_layer_or_model(path, i, spec, stored[i]))
+            layers.append(_layer_or_model(path, i, spec, stored[i], custom_objects))
     try:
         inputs = [layers[i].output for i in config["inputs"]]
         outputs = []
@@ -144,12 +156,12 @@ def _weights_by_layer(path, arrays, n_layers):
     return by_layer
 
 
-def _layer_from_config(path, i, spec, allow_input=False):
+def _layer_from_config(path, i, spec, allow_input=False, custom_objects=None):
     if spec["class_name"] == "InputLayer" and not allow_input:
         raise ModelFileError(f"{path}: model.layers[{i}] is an InputLayer; a saved model "
                              f"keeps its input shape in model.input_shape")
     try:
-        return layers_module.deserialize(spec)
+        return layers_module.deserialize(spec, custom_objects)
     except _BAD_CONFIG as exc:
         raise ModelFileError(f"{path}: model.layers[{i}] ({spec['class_name']}) has an "
                              f"invalid config: {_reason(exc)}") from None
@@ -180,8 +192,12 @@ class _StoredWeight:
 
 
 def _build_with_stored_weights(path, i, layer, input_shape, stored):
-    """Build ``layer`` for ``input_shape`` with the file's arrays; return its output shape."""
+    """Build ``layer`` for ``input_shape`` with the file's arrays; return its output shape.
+    ``stored=None``: a plain build (fresh weights, ``from_config``)."""
     where = f"{path}: layer {i} '{layer.name}' ({type(layer).__name__})"
+    if stored is None:
+        layer.build(input_shape)
+        return layer.compute_output_shape(input_shape)
     originals = {name: value for name, value in vars(layer).items()
                  if name.endswith("_initializer")}
     served = set()
@@ -203,11 +219,23 @@ def _build_with_stored_weights(path, i, layer, input_shape, stored):
     if keys != set(stored):
         raise ModelFileError(f"{where} has the weights {sorted(keys)}, but the file stores "
                              f"{sorted(stored)} for it")
-    if served != keys:                             # a layer that bypassed its initializers
+    if served != keys and type(layer) not in layers_module.LAYER_CLASSES.values():
+        _restore_custom(where, layer, stored)         # a layer of the user's own
+    elif served != keys:                           # a layer that bypassed its initializers
         raise RuntimeError(f"layer {type(layer).__name__} created weights "
                            f"{sorted(keys - served)} without their '<key>_initializer'; "
                            f"load_model cannot restore them without allocating")
     return output_shape
+
+
+def _restore_custom(where, layer, stored):
+    """A layer class of the user's own made its weights with its own initializers (the
+    class is trusted code): check every stored shape, then copy the arrays in."""
+    for key, value in zip(layer.weight_keys(), layer.weights):
+        if stored[key].shape != value.shape:
+            raise ModelFileError(f"{where}: weight '{key}' has shape {value.shape}, but the "
+                                 f"stored array has shape {stored[key].shape}")
+        value[...] = stored[key]
 
 
 def _stack(path, config, layers):
@@ -282,4 +310,4 @@ def _reason(exc):
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_config"]

@@ -77,6 +77,28 @@ def _header(model):
             "compile": compiled}
 
 
+def register_serializable(package="Custom", name=None):
+    """Class decorator (Keras's ``register_keras_serializable``): a layer class of your
+    own, saved in a model, is found again by ``load_model`` without ``custom_objects``.
+
+        @minicnn.saving.register_serializable()
+        class Scale(minicnn.layers.Layer): ...
+
+    The class needs ``get_config`` (its constructor arguments) and, to restore its
+    weights, ``add_weight`` calls. ``package`` is kept for Keras's signature; classes
+    are found by ``name`` (default: the class name)."""
+    from .layers import REGISTERED
+
+    def decorate(cls):
+        REGISTERED[name or cls.__name__] = cls
+        return cls
+
+    return decorate
+
+
+register_keras_serializable = register_serializable
+
+
 def save_model(model, path):
     """Write ``model`` to ``path`` atomically (temporary file + rename).
 
@@ -130,9 +152,10 @@ def _write_atomically(path, write):
         raise
 
 
-def _save_keras(model, path):
-    """``to_keras(model).save(...)`` to a temporary file with the same suffix (Keras
-    picks the format by suffix) in the same folder, then renamed over ``path``."""
+def _save_keras(model, path, weights_only=False):
+    """``to_keras(model).save(...)`` (or ``.save_weights``) to a temporary file with the
+    same suffix (Keras picks the format by suffix) in the same folder, then renamed
+    over ``path``."""
     import warnings
     from .keras_export import import_keras, to_keras
     import_keras(f"saving {os.fspath(path)!r} as a Keras file")
@@ -144,11 +167,12 @@ def _save_keras(model, path):
     os.makedirs(folder, exist_ok=True)
     tmp, fd = _create_temporary(folder, os.path.basename(target))
     os.close(fd)
-    keras_tmp = tmp + os.path.splitext(target)[1]      # .m.keras.1a2b3c4d.tmp.keras
+    suffix = ".weights.h5" if weights_only else os.path.splitext(target)[1]
+    keras_tmp = tmp + suffix                          # .m.keras.1a2b3c4d.tmp.keras
     try:
         with warnings.catch_warnings():        # .h5 was asked for: no "legacy format" note
             warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy")
-            kmodel.save(keras_tmp)
+            (kmodel.save_weights if weights_only else kmodel.save)(keras_tmp)
         _keep_permissions(target, keras_tmp)
         os.replace(keras_tmp, target)
     finally:

@@ -16,8 +16,29 @@ from .model import Model, serialize_model_or_layer
 
 
 class Sequential(Model):
+    """A linear stack of layers, each feeding the next (Keras's ``Sequential``).
+
+        model = minicnn.Sequential([
+            minicnn.Input((28, 28, 1)),                         # (None, 28, 28, 1)
+            layers.Conv2D(32, 3, activation="relu"),            # (None, 26, 26, 32)
+            layers.MaxPooling2D(2),                             # (None, 13, 13, 32)
+            layers.Flatten(),                                   # (None, 5408)
+            layers.Dense(10, activation="softmax"),             # (None, 10)
+        ])
+
+    Args:
+        layers: the layers in order (an ``Input`` first fixes the input shape; else
+            the first layer's ``input_shape=``, else the first batch of data).
+        name: the model's name (default ``sequential``, ``sequential_1``, ...).
+        trainable: False freezes every layer.
+
+    Everything else (``compile``, ``fit``, ``forward``, ``backward``, ``summary``,
+    ``save``) is ``Model``'s; ``layers`` leaves out the ``Input``, as in Keras.
+    """
+
     config_class = "Sequential"
-    def __init__(self, layers=None, name=None, trainable=True):
+    def __init__(self, layers: list | None = None, name: str | None = None,
+                 trainable: bool = True):
         Layer.__init__(self, name=name or unique_name("sequential"), trainable=trainable)
         self._reset_compile()
         self._own_layers = []
@@ -33,7 +54,7 @@ class Sequential(Model):
         """The layers in order (the ``Input`` is not one of them, as in Keras)."""
         return list(self._own_layers)
 
-    def add(self, layer):
+    def add(self, layer: Layer) -> None:
         """Append a layer (or a model); an ``Input`` may only come first."""
         if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
             layer = layer.node.layer                   # Sequential([Input(...), ...])
@@ -50,6 +71,10 @@ class Sequential(Model):
                 layer.input_shape if isinstance(layer, Model) else None)
             if declared:
                 self._input_shape = tuple(declared[1:])
+        if any(layer.name == other.name for other in self._own_layers):
+            raise ValueError(f"All layers added to a Sequential model should have unique "
+                             f"names. Name {layer.name!r} is already the name of a layer in "
+                             f"this model. Update the `name` argument to pass a unique name.")
         if not self.trainable:
             layer.trainable = False
         self._own_layers.append(layer)

@@ -5,7 +5,6 @@ directional derivative <grad, v> must equal (f(w + eps v) - f(w - eps v)) / (2 e
 A few directions test every entry of the gradient at the cost of a few
 forward passes, so even large layers are cheap to check.
 """
-import numpy as np
 
 # docs/keras_semantics.md "Tolerances": float64 central finite differences (eps 1e-6):
 # rtol 1e-3, atol 1e-5

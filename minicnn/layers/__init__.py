@@ -36,12 +36,22 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (
     Cropping2D, UpSampling2D, LeakyReLU, ELU, PReLU)})
 
 
-def deserialize(spec):
-    """``{"class_name": ..., "config": {...}}`` -> a new layer."""
+# Layer classes of the user's own, made known by ``minicnn.saving.register_serializable``.
+REGISTERED = {}
+
+
+def deserialize(spec, custom_objects=None):
+    """``{"class_name": ..., "config": {...}}`` -> a new layer. Classes are looked up in
+    ``custom_objects`` (a dict name -> class), then among the registered classes,
+    then among minicnn's own."""
     name = spec.get("class_name")
-    if name not in LAYER_CLASSES:
-        raise ValueError(f"unknown layer class {name!r}; expected one of {sorted(LAYER_CLASSES)}")
-    return LAYER_CLASSES[name].from_config(dict(spec.get("config", {})))
+    cls = (custom_objects or {}).get(name) or REGISTERED.get(name) or LAYER_CLASSES.get(name)
+    if cls is None:
+        raise ValueError(f"unknown layer class {name!r} (a layer of your own: pass "
+                         f"custom_objects={{{name!r}: {name}}} or decorate the class with "
+                         f"@minicnn.saving.register_serializable()); minicnn's layers are "
+                         f"{sorted(LAYER_CLASSES)}")
+    return cls.from_config(dict(spec.get("config", {})))
 
 
 def serialize(layer):

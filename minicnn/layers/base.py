@@ -210,33 +210,17 @@ class Layer:
             self._constraints[key] = constraint
         return self.params[key]
 
-    def set_kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
-                           kernel_regularizer, bias_regularizer, kernel_constraint,
-                           bias_constraint):
-        """The arguments every kernel-and-bias layer (Dense, Conv1D/2D, Conv2DTranspose)
-        shares: the activation, ``use_bias`` and the weight options."""
-        self.activation = activation
-        self.use_bias = bool(use_bias)
-        self.set_weight_options(kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint)
-
-    def add_kernel_and_bias(self, kernel_shape, units):
-        """Create ``kernel`` of ``kernel_shape`` and, with ``use_bias``, ``bias`` (units,)."""
-        self.add_weight("kernel", kernel_shape, self.kernel_initializer,
-                        self.kernel_regularizer, self.kernel_constraint)
-        if self.use_bias:
-            self.add_weight("bias", (units,), self.bias_initializer, self.bias_regularizer,
-                            self.bias_constraint)
-
     def weight_keys(self):
         """Keys of ``get_weights()`` in Keras order (trained params, then state)."""
         return list(self.params) + list(self.state)
 
+    @property
+    def weights(self):
+        """The weight arrays themselves (not copies), in ``get_weights`` order."""
+        return [self.params[k] if k in self.params else self.state[k] for k in self.weight_keys()]
+
     def get_weights(self):
-        return [self.params[k].copy() if k in self.params else self.state[k].copy()
-                for k in self.weight_keys()]
+        return [w.copy() for w in self.weights]
 
     def set_weights(self, weights):
         keys = self.weight_keys()
@@ -366,3 +350,39 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class KernelBias:
+    """What every kernel-and-bias layer (Dense, Conv1D, Conv2D, Conv2DTranspose) shares:
+    the activation, ``use_bias``, the weight options, and Keras's ``layer.kernel`` /
+    ``layer.bias`` (the live arrays; ``bias`` is None without one)."""
+
+    def set_kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                           kernel_regularizer, bias_regularizer, kernel_constraint,
+                           bias_constraint):
+        """The arguments every kernel-and-bias layer (Dense, Conv1D/2D, Conv2DTranspose)
+        shares: the activation, ``use_bias`` and the weight options."""
+        self.activation = activation
+        self.use_bias = bool(use_bias)
+        self.set_weight_options(kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint)
+
+    def add_kernel_and_bias(self, kernel_shape, units):
+        """Create ``kernel`` of ``kernel_shape`` and, with ``use_bias``, ``bias`` (units,)."""
+        self.add_weight("kernel", kernel_shape, self.kernel_initializer,
+                        self.kernel_regularizer, self.kernel_constraint)
+        if self.use_bias:
+            self.add_weight("bias", (units,), self.bias_initializer, self.bias_regularizer,
+                            self.bias_constraint)
+
+    @property
+    def kernel(self):
+        if "kernel" not in self.params:
+            raise AttributeError(f"{self.owner} is not built yet, so it has no kernel")
+        return self.params["kernel"]
+
+    @property
+    def bias(self):
+        return self.params.get("bias")

@@ -21,8 +21,8 @@ Like Keras this is a cross-correlation: the kernel is not flipped.
 """
 from .. import kernels
 from .activation import ActivationMixin
-from .base import (Layer, as_pair, check_data_format, check_keras_only, normalize_padding,
-                   positive_int)
+from .base import (KernelBias, Layer, as_pair, check_data_format, check_keras_only,
+                   normalize_padding, positive_int)
 
 
 def check_strides_and_dilation(owner, strides, dilation_rate):
@@ -34,7 +34,7 @@ def check_strides_and_dilation(owner, strides, dilation_rate):
                          f"dilation_rate={dilation_rate}")
 
 
-class Conv2D(ActivationMixin, Layer):
+class Conv2D(KernelBias, ActivationMixin, Layer):
     """Keras's Conv2D. ``padding`` may also be explicit (an int or ((t, b), (l, r)));
     ``data_format`` other than "channels_last", ``groups`` other than 1 and an
     ``activity_regularizer`` are not supported (a ValueError says so)."""

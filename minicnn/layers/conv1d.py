@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import kernels
 from .activation import ActivationMixin
-from .base import Layer, check_data_format, check_keras_only, positive_int
+from .base import KernelBias, Layer, check_data_format, check_keras_only, positive_int
 from .conv import check_strides_and_dilation
 
 
@@ -58,7 +58,7 @@ def window_1d(length, size, strides, dilation, padding, owner):
     return kernels.window((1, length), (1, k), (1, s), (1, d), padding, owner=owner)
 
 
-class Conv1D(ActivationMixin, Layer):
+class Conv1D(KernelBias, ActivationMixin, Layer):
     """Keras's Conv1D on (N, L, C) inputs, kernel (k, C, F); ``padding`` is "valid",
     "same" or "causal". ``data_format`` other than "channels_last", ``groups`` other
     than 1 and an ``activity_regularizer`` are not supported (a ValueError says so)."""

@@ -31,7 +31,8 @@ output_padding=0) is refused, as TensorFlow refuses it.
 """
 from .. import kernels
 from .activation import ActivationMixin
-from .base import Layer, as_pair, check_data_format, normalize_padding, positive_int
+from .base import (KernelBias, Layer, as_pair, check_data_format, normalize_padding,
+                   positive_int)
 from .conv import check_strides_and_dilation
 
 
@@ -47,7 +48,7 @@ def transpose_output_length(length, kernel, stride, padding, output_padding, dil
     return (length - 1) * stride + effective % 2 + output_padding
 
 
-class Conv2DTranspose(ActivationMixin, Layer):
+class Conv2DTranspose(KernelBias, ActivationMixin, Layer):
     """Keras's Conv2DTranspose, kernel (kh, kw, filters, C). ``data_format`` other
     than "channels_last" and an ``activity_regularizer`` are not supported."""
 

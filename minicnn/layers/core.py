@@ -3,8 +3,8 @@ import numpy as np
 
 from .. import backend, kernels, parallel
 from .activation import ActivationMixin
-from .base import (Layer, check_data_format, check_keras_only, check_number, is_positive_int,
-                   normalize_padding, positive_int)
+from .base import (KernelBias, Layer, check_data_format, check_keras_only, check_number,
+                   is_positive_int, normalize_padding, positive_int)
 
 
 class InputLayer(Layer):
@@ -65,7 +65,7 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, bat
                       optional=optional, name=name).output
 
 
-class Dense(ActivationMixin, Layer):
+class Dense(KernelBias, ActivationMixin, Layer):
     """y = activation(x @ W + b) on the last axis; W is (in, units) as in Keras."""
 
     def __init__(self, units, activation=None, use_bias=True,

@@ -48,6 +48,12 @@ class Pooling2D(Layer):
 
 
 class MaxPooling2D(Pooling2D):
+    """The largest value of each ``pool_size`` window: (N, H, W, C) -> (N, OH, OW, C).
+
+    ``strides`` defaults to ``pool_size`` (windows side by side); backward sends each
+    output's gradient to the position of its window's maximum (the first one on a
+    tie, as TensorFlow does). ``MaxPooling2D(2)`` halves 28x28 to 14x14."""
+
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
                  name=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
@@ -65,6 +71,11 @@ class MaxPooling2D(Pooling2D):
 
 
 class AveragePooling2D(Pooling2D):
+    """The mean of each ``pool_size`` window: (N, H, W, C) -> (N, OH, OW, C).
+
+    With ``padding="same"`` the mean is over the positions inside the input only
+    (Keras's rule); backward spreads each output's gradient evenly over its window."""
+
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
                  **kwargs):                     # pool_size has no default, as in Keras
         super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)

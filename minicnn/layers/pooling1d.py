@@ -50,6 +50,9 @@ class Pooling1D(Layer):
 
 
 class MaxPooling1D(Pooling1D):
+    """The largest value of each window of ``pool_size`` steps: (N, L, C) -> (N, OL, C),
+    computed as a 1 x L image by the 2-D max-pooling kernels."""
+
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
                  name=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
@@ -68,6 +71,9 @@ class MaxPooling1D(Pooling1D):
 
 
 class AveragePooling1D(Pooling1D):
+    """The mean of each window of ``pool_size`` steps: (N, L, C) -> (N, OL, C),
+    computed as a 1 x L image by the 2-D average-pooling kernels."""
+
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
                  **kwargs):                     # pool_size has no default, as in Keras
         super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)

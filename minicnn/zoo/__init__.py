@@ -37,7 +37,8 @@ from ..initializers import RandomNormal, TruncatedNormal
 from ..sequential import Sequential
 from ..regularizers import L2
 from ..applications import VGG16, VGG19
-from .classic import alexnet, alexnet_small, inception_module, inception_naive, small_inception
+from .classic import (alexnet, alexnet_small, inception_module, inception_naive,  # noqa: F401
+                      small_inception)
 from .keras_chapter import (conv1d_text_classifier, keras_mnist_functional, separable_classifier,
                             small_vgg)
 
