@@ -20,8 +20,10 @@ import argparse
 import html
 import os
 import re
+import sys
 
 import numpy as np
+from tqdm.auto import tqdm
 
 import minicnn
 from minicnn import viz
@@ -139,30 +141,41 @@ def inspect(model, image, caption, folder, filters=16, steps=40, print_fn=print)
     names = class_names(model)
     guess = int(np.argmax(probabilities))
     label = names[guess] if names else str(guess)
+    convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
+    # one step per picture: the feature maps, then per conv layer its kernels, its
+    # filter patterns (the slow part: gradient ascent) and its Grad-CAM map
+    bar = tqdm(total=1 + 3 * len(convs), unit="picture", desc="inspect", file=sys.stdout,
+               disable=print_fn is not print)
+    bar.set_postfix_str("feature maps")
     viz.plot_activations(model, image, save=os.path.join(folder, "activations.png"))
+    bar.update()
     sections.append(("What each layer sees", f"Input: {caption}; the model says {label} "
                      f"(p = {probabilities[guess]:.3f}). Feature maps of every conv and pooling "
                      "layer, 16 channels a row, each channel stretched to its own range "
                      "(dark = low, yellow = high).", "activations.png"))
-    convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
     stems = _file_stems(convs)
     for layer in convs:
+        bar.set_postfix_str(f"kernels of {layer.name}")
         name = f"kernels_{stems[layer]}.png"
         viz.plot_kernels(model, layer, save=os.path.join(folder, name))
         c = layer.params["kernel"].shape[2]
         which = "" if c == 1 else " (input channel 0 of each; RGB when the input has 3)"
         sections.append((f"Kernels of {layer.name}", f"The learned weights{which}: red "
                          "positive, blue negative.", name))
+        bar.update()
     for layer in convs:
         name = f"patterns_{stems[layer]}.png"
+        bar.set_postfix_str(f"filter patterns of {layer.name} ({steps} ascent steps)")
         viz.filter_patterns(model, layer, filters, steps=steps,
                             save=os.path.join(folder, name))
         sections.append((f"Filter patterns of {layer.name}", f"Inputs found by {steps} steps "
                          "of gradient ascent (L2-normalized gradients through model.backward) "
                          "that make each filter's mean activation as large as possible; "
                          "under each, the activation before and after.", name))
+        bar.update()
     for k, layer in enumerate(reversed(convs)):
         name = "gradcam.png" if k == 0 else f"gradcam_{stems[layer]}.png"
+        bar.set_postfix_str(f"Grad-CAM on {layer.name}")
         cam = viz.grad_cam(model, image, layer=layer, class_names=names,
                            save=os.path.join(folder, name)).grad_cam
         h, w = cam.heatmap.shape
@@ -174,6 +187,8 @@ def inspect(model, image, caption, folder, filters=16, steps=40, print_fn=print)
                          f"{layer.name}'s output, averaged per channel, weights the channels; "
                          "their sum, after a ReLU, scaled to [0, 1]. Red: the places that "
                          "raised the score.", name))
+        bar.update()
+    bar.close()
     write_html(folder, f"Inside {model.name}", sections)
     return sections
 
