@@ -17,6 +17,8 @@ from .layers import Input  # noqa: F401
 from .model import Model  # noqa: F401
 from .sequential import Sequential  # noqa: F401
 from .models import load_model  # noqa: F401
+from .tape import GradientTape, Tensor, Variable  # noqa: F401
+from . import ops  # noqa: F401
 from .keras_io import from_keras, to_keras  # noqa: F401  (Keras is imported when called)
 
 __version__ = "0.1.0"

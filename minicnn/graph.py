@@ -17,6 +17,10 @@ import numpy as np
 
 _ids = itertools.count()
 
+# "Functional" -> Model, "Sequential" -> Sequential: each class registers itself, so
+# that code rebuilding a model from its config needs to import neither.
+MODEL_CLASSES = {}
+
 
 class KerasTensor:
     """The shape (batch axis first, None where unknown) and dtype a layer's output

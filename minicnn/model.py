@@ -27,7 +27,7 @@ node of another model (a convolutional base under a new head).
 import numpy as np
 
 from . import checks, losses, metrics as metrics_module, optimizers
-from .graph import KerasTensor, is_symbolic, keras_layer_order, sort_nodes
+from .graph import MODEL_CLASSES, KerasTensor, is_symbolic, keras_layer_order, sort_nodes
 from .layers import InputLayer, Layer, serialize
 from .layers.base import unique_name
 from .saving import save_model
@@ -270,7 +270,8 @@ class Model(TrainingMixin, Layer):
                 below[t] = flag
         return below
 
-    def backward(self, dy, from_logits=False, upto=None, down_to=None, compute_dx=True):
+    def backward(self, dy, from_logits=False, upto=None, down_to=None, compute_dx=True,
+                 output_totals=None):
         """Backpropagate dy = dL/d(output) (a list for several outputs) through the
         nodes in reverse; fills every visited layer's ``grads``.
 
@@ -280,7 +281,10 @@ class Model(TrainingMixin, Layer):
         gradient of the output layer's pre-activation (a fused softmax +
         cross-entropy). ``compute_dx=False``: only the weight gradients are
         needed; nodes with nothing trained below them are skipped and None is
-        returned (what training does)."""
+        returned (what training does). ``output_totals``: a list that receives, for
+        each model output, its whole gradient (dy plus what flows back into it from
+        the outputs computed from it), as ``GradientTape`` needs for an
+        intermediate output."""
         run = self.cache
         if "nodes" not in run:
             raise RuntimeError(f"Model '{self.name}': backward needs a forward pass first "
@@ -303,11 +307,14 @@ class Model(TrainingMixin, Layer):
             if from_logits:
                 fused.add(node)
         below = None if compute_dx else self._trains_below()
+        totals = {}
         sums, seen = {}, set()
         shared = self._shared
         for k in range(top, bottom, -1):
             node = self._nodes[k]
             douts = [gradient.pop(t, None) for t in node.outputs]
+            if output_totals is not None:
+                totals.update((t, d) for t, d in zip(node.outputs, douts) if d is not None)
             if all(d is None for d in douts):
                 continue                        # no loss depends on this node
             douts = [np.zeros((len(next(d for d in douts if d is not None)), *t.shape[1:]),
@@ -336,6 +343,8 @@ class Model(TrainingMixin, Layer):
                         _accumulate(gradient, t, g)
         for leaf, grads in sums.items():
             leaf.grads = grads
+        if output_totals is not None:
+            output_totals[:] = [totals.get(t, gradient.get(t)) for t in self.outputs]
         for node in self._nodes[bottom + 1:top + 1]:     # trained, but no loss reached it
             for leaf in _leaves(node.layer):
                 if leaf not in seen and leaf.trainable:
@@ -605,7 +614,7 @@ class Model(TrainingMixin, Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A new model with fresh weights from ``get_config()`` (Keras's ``from_config``)."""
-        from .models import model_from_config
+        from .rebuild import model_from_config
         return model_from_config(config, custom_objects)
 
     def save(self, path) -> None:
@@ -628,6 +637,9 @@ def _leaves(layer, all_calls=False):
             return [leaf for node in layer._nodes for leaf in _leaves(node.layer, True)]
         return layer.leaf_layers()
     return [layer]
+
+
+MODEL_CLASSES["Functional"] = Model
 
 
 def serialize_model_or_layer(layer):

@@ -9,7 +9,7 @@ the other on a symbolic input, which records the chain as nodes; from then
 on ``forward``, ``backward``, ``fit`` and the rest are ``Model``'s.
 """
 from . import backend, checks
-from .graph import KerasTensor
+from .graph import MODEL_CLASSES, KerasTensor
 from .layers import InputLayer, Layer
 from .layers.base import unique_name
 from .model import Model, serialize_model_or_layer
@@ -179,5 +179,7 @@ class Sequential(Model):
             config["input_dtype"] = self._input_layer.dtype.name     # token ids (Embedding)
         return config
 
+
+MODEL_CLASSES["Sequential"] = Sequential
 
 __all__ = ["Sequential"]

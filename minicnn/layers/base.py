@@ -313,8 +313,11 @@ class Layer:
         it is built with a list of shapes, and its ``forward`` takes a list of
         arrays and its ``backward`` returns a list of gradients."""
         from ..graph import call_symbolic, is_symbolic
+        from ..tape import call_layer, recording
         if is_symbolic(inputs):
             return call_symbolic(self, inputs, training=training, **kwargs)
+        if recording():                  # inside a GradientTape: the call is recorded, as
+            return call_layer(self, inputs, training)   # TF watches a layer's weights
         if kwargs:
             raise TypeError(f"{self.owner} received unexpected call arguments {sorted(kwargs)}")
         if not self.built:
