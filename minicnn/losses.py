@@ -16,6 +16,30 @@ from .activations import sigmoid, softmax
 EPSILON = 1e-7      # keras.config.epsilon()
 
 
+def _sample_weights(sample_weight, y_pred):
+    """``sample_weight`` as a float array (N, 1, ..., 1) that broadcasts over one
+    sample's loss values and gradient rows; None stays None."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=y_pred.dtype)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.shape != y_pred.shape[:1]:
+        raise ValueError(f"sample_weight must have one value per sample, shape "
+                         f"({y_pred.shape[0]},), received shape {w.shape}")
+    return w.reshape(-1, *([1] * (y_pred.ndim - 1)))
+
+
+def _weighted(values, grad, w):
+    """Keras's ``reduce_weighted_values`` with "sum_over_batch_size": the loss is
+    sum(values * w) / values.size (the number of values, not the sum of the
+    weights); ``grad`` (already divided by that count) is scaled row by row.
+    ``values`` holds one value per sample (or per sample and position)."""
+    w_values = w.reshape(w.shape[:1] + (1,) * (values.ndim - 1))
+    loss = (values * w_values).mean()
+    return float(loss), (grad * w).astype(grad.dtype, copy=False)
+
+
 def _log_softmax(z):
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -28,11 +52,15 @@ class Loss:
     def __init__(self, name=None):
         self.name = name or self.name
 
-    def __call__(self, y_true, y_pred):
-        return self.value_and_gradient(y_true, y_pred)[0]
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return self.value_and_gradient(y_true, y_pred, sample_weight=sample_weight)[0]
 
-    def value_and_gradient(self, y_true, y_pred, logits=None):
-        """Return ``(loss, grad, wrt_logits)``: grad is dL/dlogits when wrt_logits."""
+    def value_and_gradient(self, y_true, y_pred, logits=None, sample_weight=None):
+        """Return ``(loss, grad, wrt_logits)``: grad is dL/dlogits when wrt_logits.
+
+        ``sample_weight`` (N,): the loss is mean_i(w_i * loss_i), Keras's
+        "sum_over_batch_size" (divided by N, not by the sum of the weights), and
+        the gradient is that of the weighted loss."""
         raise NotImplementedError
 
     def get_config(self):
@@ -62,21 +90,28 @@ class CategoricalCrossentropy(Loss):
             t = t * (1 - self.label_smoothing) + self.label_smoothing / k
         return t
 
-    def value_and_gradient(self, y_true, y_pred, logits=None):
+    def value_and_gradient(self, y_true, y_pred, logits=None, sample_weight=None):
         t = self._targets(y_true, y_pred)
-        n = y_pred.shape[0]
+        w = _sample_weights(sample_weight, y_pred)
+        n = y_pred.size // y_pred.shape[-1]              # one loss value per sample (and position)
         if self.from_logits or logits is not None:
             z = y_pred if self.from_logits else logits
-            loss = -(t * _log_softmax(z)).sum(axis=-1).mean()
+            values = -(t * _log_softmax(z)).sum(axis=-1)
             grad = (softmax(z) * t.sum(axis=-1, keepdims=True) - t) / n   # dL/dz
-            return float(loss), grad.astype(y_pred.dtype, copy=False), True
+            grad = grad.astype(y_pred.dtype, copy=False)
+            if w is not None:
+                return (*_weighted(values, grad, w), True)
+            return float(values.mean()), grad, True
         total = y_pred.sum(axis=-1, keepdims=True)
         q = y_pred / total                                     # rows renormalized
         qc = np.clip(q, EPSILON, 1 - EPSILON)
-        loss = -(t * np.log(qc)).sum(axis=-1).mean()
+        values = -(t * np.log(qc)).sum(axis=-1)
         dq = np.where((q >= EPSILON) & (q <= 1 - EPSILON), -t / qc, 0) / n
         grad = (dq - (dq * q).sum(axis=-1, keepdims=True)) / total  # through the renormalization
-        return float(loss), grad.astype(y_pred.dtype, copy=False), False
+        grad = grad.astype(y_pred.dtype, copy=False)
+        if w is not None:
+            return (*_weighted(values, grad, w), False)
+        return float(values.mean()), grad, False
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits,
@@ -120,20 +155,25 @@ class BinaryCrossentropy(Loss):
         super().__init__(name)
         self.from_logits = bool(from_logits)
 
-    def value_and_gradient(self, y_true, y_pred, logits=None):
+    def value_and_gradient(self, y_true, y_pred, logits=None, sample_weight=None):
         t = np.asarray(y_true, dtype=y_pred.dtype).reshape(y_pred.shape)
+        w = _sample_weights(sample_weight, y_pred)
         count = y_pred.size                    # mean over last axis, then over the batch
         if self.from_logits or logits is not None:
             z = y_pred if self.from_logits else logits
             # TensorFlow's stable form: max(z, 0) - z t + log(1 + e^-|z|)
-            loss = (np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean()
-            grad = (sigmoid(z) - t) / count
-            return float(loss), grad.astype(y_pred.dtype, copy=False), True
-        pc = np.clip(y_pred, EPSILON, 1 - EPSILON)
-        loss = -(t * np.log(pc) + (1 - t) * np.log(1 - pc)).mean()
-        inside = (y_pred >= EPSILON) & (y_pred <= 1 - EPSILON)
-        grad = np.where(inside, (pc - t) / (pc * (1 - pc)), 0) / count
-        return float(loss), grad.astype(y_pred.dtype, copy=False), False
+            elements = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+            grad = ((sigmoid(z) - t) / count).astype(y_pred.dtype, copy=False)
+            wrt_logits = True
+        else:
+            pc = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            elements = -(t * np.log(pc) + (1 - t) * np.log(1 - pc))
+            inside = (y_pred >= EPSILON) & (y_pred <= 1 - EPSILON)
+            grad = np.where(inside, (pc - t) / (pc * (1 - pc)), 0) / count
+            grad, wrt_logits = grad.astype(y_pred.dtype, copy=False), False
+        if w is not None:
+            return (*_weighted(elements.mean(axis=-1), grad, w), wrt_logits)
+        return float(elements.mean()), grad, wrt_logits
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits}
@@ -143,13 +183,17 @@ class MeanSquaredError(Loss):
     """mean((y_pred - y_true)^2) over the last axis, then the batch."""
     key = name = "mean_squared_error"
 
-    def value_and_gradient(self, y_true, y_pred, logits=None):
+    def value_and_gradient(self, y_true, y_pred, logits=None, sample_weight=None):
         t = np.asarray(y_true, dtype=y_pred.dtype)
         if t.shape != y_pred.shape:
             raise ValueError(f"MeanSquaredError: y_true of shape {t.shape} does not match "
                              f"y_pred of shape {y_pred.shape}")
+        w = _sample_weights(sample_weight, y_pred)
         diff = y_pred - t
-        return float(np.square(diff).mean()), (2 * diff / diff.size).astype(y_pred.dtype), False
+        grad = (2 * diff / diff.size).astype(y_pred.dtype)
+        if w is not None:
+            return (*_weighted(np.square(diff).mean(axis=-1), grad, w), False)
+        return float(np.square(diff).mean()), grad, False
 
 
 LOSSES = {cls.key: cls for cls in (CategoricalCrossentropy, SparseCategoricalCrossentropy,

@@ -36,10 +36,11 @@ import math
 
 import numpy as np
 
-from minicnn import kernels
+from minicnn import kernels, schedules
 from minicnn.registry import Configurable, Registry
+from minicnn.schedules import LearningRateSchedule
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "Adadelta",
+__all__ = ["schedules", "Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "Adadelta",
            "Adamax", "Nadam", "get", "serialize", "deserialize"]
 
 # Keras writes these into every optimizer config; minicnn does not implement
@@ -112,11 +113,32 @@ class Optimizer(Configurable):
 
     @property
     def learning_rate(self):
+        """The learning rate of the next step: the number given, or the schedule's
+        value at ``iterations`` (as Keras's ``optimizer.learning_rate``)."""
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return self._learning_rate(self.iterations)
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if isinstance(value, dict):                 # a serialized schedule
+            value = schedules.deserialize(value)
+        if isinstance(value, LearningRateSchedule):
+            self._learning_rate = value
+            return
+        if isinstance(getattr(self, "_learning_rate", None), LearningRateSchedule):
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` object "
+                            "as its `learning_rate` constructor argument, hence its learning "
+                            "rate is not settable. If you need the learning rate to be "
+                            "settable, you should instantiate the optimizer with a float "
+                            "`learning_rate` argument.")
         self._learning_rate = _check_number(type(self).__name__, "learning_rate", value)
+
+    @property
+    def learning_rate_schedule(self):
+        """The ``LearningRateSchedule`` given as learning rate, or None."""
+        lr = self._learning_rate
+        return lr if isinstance(lr, LearningRateSchedule) else None
 
     # --- what a subclass writes ---------------------------------------------
     def slot_names(self):
@@ -152,9 +174,10 @@ class Optimizer(Configurable):
         grads = self._clip_gradients(
             [np.asarray(g, dtype=w.dtype) for g, w in zip(grads, variables)])
         self._begin_step()
+        lr = self.learning_rate        # a schedule: its value at this step, once per step
         for i, (g, w) in enumerate(zip(grads, variables)):
             slots = {name: arrays[i] for name, arrays in self._slots.items()}
-            self.update_step(g, w, w.dtype.type(self.learning_rate), slots)
+            self.update_step(g, w, w.dtype.type(lr), slots)
         self.iterations += 1
 
     def _build(self, variables):
@@ -219,7 +242,9 @@ class Optimizer(Configurable):
 
     # --- config ---------------------------------------------------------------
     def get_config(self):
-        return {"name": self.name, "learning_rate": self.learning_rate,
+        schedule = self.learning_rate_schedule
+        return {"name": self.name, "learning_rate": self._learning_rate if schedule is None
+                else schedules.serialize(schedule),
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
                 "clipvalue": self.clipvalue}
 

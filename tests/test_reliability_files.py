@@ -219,7 +219,7 @@ MALFORMED_HEADERS = {
     "unknown loss": (_set("compile.loss.class_name", "hinge"), "hinge"),
     "loss config list": (_set("compile.loss.config", [1]), "compile.loss.config"),
     "metrics text": (_set("compile.metrics", "accuracy"), "compile.metrics"),
-    "unknown metric": (_set("compile.metrics.0", "auc"), "auc"),
+    "unknown metric": (_set("compile.metrics.0", "dice"), "dice"),
     "metric number": (_set("compile.metrics.0", 1), "compile.metrics[0]"),
 }
 

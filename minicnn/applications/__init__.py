@@ -9,7 +9,9 @@ fit. No pretrained weights ship with minicnn: ``weights=None`` builds the
 network with fresh initial weights, ``weights="path.weights.h5"`` or a
 ``.keras`` file loads them through Keras (an optional extra).
 """
+from . import imagenet_utils, inception_v3, vgg16, vgg19  # noqa: F401
+from .inception_v3 import InceptionV3
 from .vgg16 import VGG16
 from .vgg19 import VGG19
 
-__all__ = ["VGG16", "VGG19"]
+__all__ = ["InceptionV3", "VGG16", "VGG19"]

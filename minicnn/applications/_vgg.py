@@ -4,13 +4,9 @@ writes them (layer names ``block1_conv1`` ... ``predictions``)."""
 import numpy as np
 
 from .. import layers
+from . import imagenet_utils
 from ..graph import KerasTensor
 from ..model import Model
-
-# Keras's ImageNet preprocessing for VGG ("caffe" mode): RGB -> BGR, then the
-# ImageNet mean of each BGR channel is subtracted; no scaling.
-CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-
 
 def vgg(convs_per_block, name, include_top=True, weights=None, input_tensor=None,
         input_shape=None, pooling=None, classes=1000, classifier_activation="softmax"):
@@ -60,8 +56,7 @@ def _load_weights(model, weights, name):
     load_keras_weights(model, weights)
 
 
-def preprocess_input(x):
-    """Keras's VGG preprocessing: RGB -> BGR and minus the ImageNet channel means.
-    x (..., 3) with values 0-255 -> float32 array of the same shape."""
-    x = np.asarray(x, dtype=np.float32)[..., ::-1]              # RGB -> BGR
-    return x - np.asarray(CAFFE_MEAN_BGR, dtype=np.float32)
+def preprocess_input(x, data_format=None):
+    """Keras's VGG preprocessing ("caffe" mode): RGB -> BGR and minus the ImageNet channel
+    means. x (..., 3) with values 0-255 -> float32 array of the same shape."""
+    return imagenet_utils.preprocess_input(x, data_format, mode="caffe")

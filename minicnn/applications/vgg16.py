@@ -1,5 +1,6 @@
 """``keras.applications.vgg16``: VGG16, 13 convolutions and 3 dense layers."""
 from ._vgg import preprocess_input, vgg
+from .imagenet_utils import decode_predictions
 
 
 def VGG16(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
@@ -11,4 +12,4 @@ def VGG16(include_top=True, weights=None, input_tensor=None, input_shape=None, p
                pooling, classes, classifier_activation)
 
 
-__all__ = ["VGG16", "preprocess_input"]
+__all__ = ["VGG16", "preprocess_input", "decode_predictions"]

@@ -154,14 +154,10 @@ def make_optimizer(name, learning_rate):
     return optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
 
 
-class EpochDecay(callbacks.Callback):
-    """Learning rate ``initial * decay**epoch``, set at the start of every epoch."""
-
-    def __init__(self, initial, decay):
-        self.initial, self.decay = initial, decay
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.optimizer.learning_rate = self.initial * self.decay ** epoch
+def epoch_decay(initial, decay):
+    """Learning rate ``initial * decay**epoch``, set at the start of every epoch (a
+    Keras ``LearningRateScheduler``)."""
+    return callbacks.LearningRateScheduler(lambda epoch: initial * decay ** epoch)
 
 
 class StopOnInterrupt(callbacks.Callback):
@@ -227,7 +223,7 @@ def train(model, x, y, args, validation_data=None, extra_callbacks=()):
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     stop = StopOnInterrupt()
     counter = _CountImages(args.batch_size, len(x))
-    cbs = [EpochDecay(args.learning_rate, args.decay), counter, stop, *extra_callbacks]
+    cbs = [epoch_decay(args.learning_rate, args.decay), counter, stop, *extra_callbacks]
     start = time.perf_counter()
     with stop.installed():
         say(args, f"training {model.name} on {len(x):,} images: {args.epochs} epochs, batch "
