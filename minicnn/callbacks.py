@@ -168,14 +168,23 @@ class ProgbarLogger(Callback):
         self.close()
         params = self.params or {}
         self.seen = 0
+        # smoothing=0: the rate shown is the average since the clock started, and
+        # the clock restarts after the first batch (see ``advance``)
         self.bar = tqdm(total=params.get("total"), unit=params.get("unit", "step"), desc=desc,
                         leave=True, disable=params.get("verbose", 1) != 1, file=sys.stdout,
-                        dynamic_ncols=True)
+                        dynamic_ncols=True, smoothing=0)
 
     def advance(self, rows):
         if self.bar is not None and not (self._in_fit and self._testing):
             step = rows if (self.params or {}).get("unit") == "img" else 1
+            first = self.seen == 0
             self.seen += step
+            if first and not self.bar.disable:
+                # The first batch pays for compiling (or loading) the kernels and first
+                # touches of memory: the clock starts after it, so its time is left out
+                # of the rate (img/s, step/s) and of the elapsed time shown.
+                self.bar.reset(total=self.bar.total)
+                self.bar.initial = step
             self.bar.update(step)
 
     def _postfix(self, logs):

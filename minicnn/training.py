@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from . import backend, checks, data_adapters, parallel
+from . import backend, checks, data_adapters, kernels, parallel
 from .callbacks import CallbackList
 from .metrics import Mean
 
@@ -456,6 +456,9 @@ class TrainingMixin:
             train.reset()
             if val is not None:
                 val.reset()
+            notice = kernels.compile_notice() if verbose else None
+            if notice:
+                print(notice, flush=True)
             try:
                 cbs.on_train_begin()
                 start = self.__dict__.pop("_initial_epoch", None) or initial_epoch
@@ -542,7 +545,7 @@ class TrainingMixin:
         with backend.compute_threads():
             return self._infer(x)[0]
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for x (arrays, or a generator / PyDataset of ``x`` or
         ``(x,)`` batches), computed batch by batch in inference mode."""
         verbose = _verbose(verbose)

@@ -129,7 +129,8 @@ def predict(args):
     path = args.model if args.model not in zoo.MODELS else args.save
     model = _common.load_model_for(path, SHAPE, len(CLASS_NAMES))
     image = _common.load_or_fail("image", load_image, args.predict, size=SHAPE[:2])  # (48, 48)
-    probs = _common.softmax_if_logits(model, model.predict(standardize(image[None])))[0]
+    probs = model.predict(standardize(image[None]), verbose=0)               # (1, 7)
+    probs = _common.softmax_if_logits(model, probs)[0]
     print(f"{args.predict}: {CLASS_NAMES[int(probs.argmax())]} ({probs.max():.1%})")
     for name, p in zip(CLASS_NAMES, probs):
         print(f"  {name:9s} {p:6.2%}")
@@ -159,7 +160,7 @@ def _main(argv):
           f"L2 penalty included); training took {run.seconds:.1f} s, "
           f"{run.images_per_second:,.0f} images/s")
     _common.save_results(model, run, args)
-    y_pred = model.predict(x_test, batch_size=256).argmax(axis=1)
+    y_pred = model.predict(x_test, batch_size=256, verbose=0).argmax(axis=1)
     from minicnn import viz
     if args.confusion:
         with _common.writing(args.confusion):

@@ -72,7 +72,8 @@ def predict(args):
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     if border.mean() > 127:            # dark digit on light paper: MNIST is light on dark
         image = 255 - image
-    probs = _common.softmax_if_logits(model, model.predict(image[None, :, :, None] / 255))[0]
+    probs = model.predict(image[None, :, :, None] / 255, verbose=0)          # (1, 10)
+    probs = _common.softmax_if_logits(model, probs)[0]
     print(f"{args.predict}: digit {int(probs.argmax())} ({probs.max():.1%})")
     for digit, p in enumerate(probs):
         print(f"  {digit}: {p:6.2%}")

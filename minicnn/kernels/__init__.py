@@ -29,6 +29,19 @@ def implementation():
     return _jit_module
 
 
+def compile_notice():
+    """The line ``fit`` prints before its first step when Numba must compile the
+    kernels (first use on this machine, or after an upgrade), so that a bar
+    standing still at 0 % is explained; None when there is nothing to say."""
+    if implementation() is reference:
+        return None
+    jit = implementation()
+    if jit.compiled_in_process() or jit.compiled_on_disk():
+        return None
+    return ("minicnn: compiling the kernels for this machine (about 10-20 s, once: they are "
+            "kept in Numba's disk cache for every later run)")
+
+
 # -- convolution -------------------------------------------------------------------
 def conv2d_forward(x, kernel, bias, window, relu=False, workspace=None):
     """x (N, H, W, C), kernel (kh, kw, C, F), bias (F,) or None -> (y (N, OH, OW, F), cache).

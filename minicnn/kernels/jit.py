@@ -51,6 +51,24 @@ def disk_cache_possible(folders=None):
 
 JIT = dict(cache=disk_cache_possible(), nogil=True)
 
+
+def compiled_on_disk():
+    """Whether Numba's disk cache already holds this source's kernels (the index
+    file of an im2col kernel, named after its current line, exists): a first call then
+    loads them in well under a second instead of compiling for several."""
+    try:
+        return any(os.path.exists(probe.compiled._cache._cache_file._index_path)
+                   for probe in (_im2col, _im2col_rows))
+    except AttributeError:                       # no disk cache (or another Numba)
+        return False
+
+
+def compiled_in_process():
+    """Whether the im2col kernels (every convolution uses one) were compiled or loaded
+    in this process already."""
+    return any(getattr(probe.compiled, "signatures", True)       # (True: Numba is off)
+               for probe in (_im2col, _im2col_rows))
+
 # Rule: a loop whose largest array has fewer elements than this runs on one
 # thread, because waking the other cores costs more than it saves on small
 # work (benchmarks/NOTES.md, optimization 2).

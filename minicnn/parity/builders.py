@@ -92,7 +92,7 @@ def run_builder_case(case, reference, seed=0):
         theirs = minicnn.to_keras(ours)
         ref_out = keras.ops.convert_to_numpy(theirs(x, training=False))
     ours.compile(optimizer="sgd", loss=case.loss)
-    out = ours.predict(x)
+    out = ours.predict(x, verbose=0)
     value, grads = ours.compute_gradients(x, y, training=False)
     ref_value, ref_grads = reference.model_loss_and_grads(
         theirs, getattr(keras.losses, _KERAS_LOSSES[case.loss])(), x, y, training=False)
