@@ -12,6 +12,9 @@ numerically safe.
 import numpy as np
 
 from .activations import sigmoid, softmax
+from .loss_functions import (binary_crossentropy, categorical_crossentropy,  # noqa: F401
+                             mae, mean_absolute_error, mean_squared_error, mse,
+                             sparse_categorical_crossentropy)
 
 EPSILON = 1e-7      # keras.config.epsilon()
 

@@ -186,3 +186,38 @@ def test_submodules_load_lazily_without_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["61706", "minicnn.datasets", "minicnn.viz", "False", "False"]
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("sparse_categorical_crossentropy", {}), ("sparse_categorical_crossentropy", {"from_logits": True}),
+    ("categorical_crossentropy", {}), ("categorical_crossentropy", {"label_smoothing": 0.1}),
+    ("binary_crossentropy", {}), ("binary_crossentropy", {"from_logits": True}),
+    ("mean_squared_error", {}), ("mean_absolute_error", {})])
+def test_function_style_losses_return_keras_per_sample_values(name, kwargs):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((6, 4)).astype(np.float32)
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    y_pred = logits if kwargs.get("from_logits") else (
+        1 / (1 + np.exp(-logits)) if name == "binary_crossentropy" else probs)
+    labels = rng.integers(0, 4, 6)
+    y_true = {"sparse_categorical_crossentropy": labels,
+              "binary_crossentropy": rng.integers(0, 2, (6, 4)).astype(np.float32)}.get(
+        name, np.eye(4, dtype=np.float32)[labels] if "categorical" in name
+        else rng.standard_normal((6, 4)).astype(np.float32))
+    ours = getattr(minicnn.losses, name)(y_true, y_pred, **kwargs)
+    theirs = np.asarray(getattr(keras.losses, name)(y_true, y_pred, **kwargs))
+    assert ours.shape == theirs.shape == (6,)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_function_style_loss_on_a_tape_gives_the_gradient():
+    model = small(minicnn)
+    y = np.array([0, 1, 2, 3, 0])
+    with minicnn.GradientTape() as tape:
+        loss = minicnn.ops.mean(minicnn.losses.sparse_categorical_crossentropy(y, model(X)))
+    grads = tape.gradient(loss, model.trainable_weights)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    value, expected = model.compute_gradients(X, y, training=False)
+    np.testing.assert_allclose(float(loss), value, rtol=1e-5)
+    for g, e in zip(grads, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
