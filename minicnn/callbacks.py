@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "LambdaCallback", "LearningRateScheduler", "ReduceLROnPlateau",
-           "CSVLogger", "TerminateOnNaN", "BackupAndRestore"]
+           "CSVLogger", "TerminateOnNaN", "BackupAndRestore", "TensorBoard"]
 
 
 class Callback:
@@ -637,3 +637,67 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
+
+
+class TensorBoard(Callback):
+    """Scalars for TensorBoard, as Keras's callback writes them: ``log_dir/train`` and
+    ``log_dir/validation`` event files with ``epoch_loss``, ``epoch_<metric>`` (and
+    ``epoch_learning_rate`` when logged) per epoch, and with ``update_freq="batch"``
+    or an int N, ``batch_<metric>`` every N training steps.
+
+        model.fit(x, y, validation_split=0.1, callbacks=[TensorBoard("logs")])
+        # tensorboard --logdir logs
+
+    The files are written with tensorboardX (``pip install tensorboardX``, the
+    ``tensorboard`` extra), a writer made for frameworks other than TensorFlow.
+    Histograms, graphs, images, profiling and embeddings are Keras options
+    minicnn does not write: a non-default value is refused."""
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0,
+                 embeddings_freq=0, embeddings_metadata=None):
+        try:
+            from tensorboardX import SummaryWriter
+        except ImportError:
+            raise ImportError("TensorBoard needs tensorboardX to write event files: "
+                              "pip install tensorboardX (or minicnn's 'tensorboard' extra)"
+                              ) from None
+        for name, value, default in (("histogram_freq", histogram_freq, 0),
+                                     ("write_images", write_images, False),
+                                     ("write_steps_per_second", write_steps_per_second, False),
+                                     ("profile_batch", profile_batch, 0),
+                                     ("embeddings_freq", embeddings_freq, 0),
+                                     ("embeddings_metadata", embeddings_metadata, None)):
+            if value != default:
+                raise ValueError(f"TensorBoard: minicnn writes scalars only; {name}="
+                                 f"{value!r} is not supported (use {name}={default!r})")
+        if update_freq != "epoch" and update_freq != "batch" and not (
+                isinstance(update_freq, int) and update_freq >= 1):
+            raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a "
+                             f"positive int, received {update_freq!r}")
+        self.log_dir, self.write_graph = os.fspath(log_dir), write_graph
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self._writer_class, self._writers, self._step = SummaryWriter, {}, 0
+
+    def _writer(self, which):
+        if which not in self._writers:
+            self._writers[which] = self._writer_class(os.path.join(self.log_dir, which))
+        return self._writers[which]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        if self.update_freq != "epoch" and self._step % self.update_freq == 0:
+            for key, value in (logs or {}).items():
+                self._writer("train").add_scalar(f"batch_{key}", float(value), self._step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            which, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(which).add_scalar(f"epoch_{name}", float(value), epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
