@@ -268,8 +268,12 @@ def _compile_to_keras(keras, model, kmodel):
     kcls = getattr(keras.optimizers, spec["class_name"], None)
     if kcls is None:
         raise ValueError(f"the optimizer {spec['class_name']} has no Keras equivalent")
-    optimizer = kcls(**_keep_accepted(spec["config"], kcls, type(model.optimizer),
-                                      f"optimizer {spec['class_name']}", "Keras"))
+    config = _keep_accepted(spec["config"], kcls, type(model.optimizer),
+                            f"optimizer {spec['class_name']}", "Keras")
+    if isinstance(config.get("learning_rate"), dict):      # a schedule, in Keras's form
+        config["learning_rate"] = keras.optimizers.schedules.deserialize(
+            config["learning_rate"])
+    optimizer = kcls(**config)
 
     def loss_of(loss):
         lcls = getattr(keras.losses, type(loss).__name__, None)

@@ -226,13 +226,20 @@ def _compile_from_keras(keras, kmodel, model):
     from . import losses, optimizers
     kopt = kmodel.optimizer
     cls = optimizers._REGISTRY.lookup(type(kopt).__name__)
+    from . import schedules
     config = dict(kopt.get_config())
-    if isinstance(config.get("learning_rate"), dict):
-        raise ValueError(f"the learning-rate schedule {config['learning_rate'].get('class_name')} "
-                         f"has no minicnn equivalent")
+    schedule = config.get("learning_rate")
+    if isinstance(schedule, dict):                  # a schedule: the same class here
+        try:
+            schedule = schedules.deserialize(schedule)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"the learning-rate schedule {schedule.get('class_name')} has "
+                             f"no minicnn equivalent ({exc})") from None
     config = _keep_accepted(config, cls, type(kopt), f"optimizer {type(kopt).__name__}",
                             "minicnn")
-    optimizer = cls(**{k: _plain(v) for k, v in config.items()})
+    config = {k: _plain(v) for k, v in config.items() if k != "learning_rate"}
+    optimizer = cls(learning_rate=schedule if isinstance(schedule, schedules.LearningRateSchedule)
+                    else _plain(kopt.get_config()["learning_rate"]), **config)
 
     def loss_of(kloss):
         if kloss is None:

@@ -513,8 +513,10 @@ def direction(model, name):
     (without its ``val_`` or output prefix) is better, from the model's metrics."""
     if name == "loss" or name.endswith("_loss"):
         return "down"
-    entries = list(getattr(model, "metrics", None) or [])
-    outputs = getattr(model, "output_metrics", None)
+    entries = list(getattr(model, "metrics", None) or []) + \
+        list(getattr(model, "weighted_metrics", None) or [])
+    outputs = getattr(model, "output_metrics", None) if len(
+        getattr(model, "outputs", [])) > 1 else None
     names = getattr(model, "output_names", None) if outputs else None
     for name_, obj in entries:
         if name_ == name:

@@ -449,7 +449,8 @@ class Model(TrainingMixin, Layer):
         pass
 
     # -- compile, regularization, constraints ----------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None) -> None:
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None) -> None:
         """Set the optimizer, the loss and the metrics, as Keras's ``compile``.
 
         Args:
@@ -460,6 +461,9 @@ class Model(TrainingMixin, Layer):
             metrics: metric names (``"accuracy"`` resolves from the loss); for several
                 outputs, a list per output or a dict.
             loss_weights: several outputs: the loss is ``sum_i weight_i * loss_i``.
+            weighted_metrics: metrics weighted by ``sample_weight`` / ``class_weight``
+                (the plain ``metrics`` are not, as in Keras 3); logged under their
+                name, or ``weighted_<name>`` when a plain metric has it.
 
         Example: ``model.compile("rmsprop", "sparse_categorical_crossentropy",
         metrics=["accuracy"])``."""
@@ -473,16 +477,21 @@ class Model(TrainingMixin, Layer):
             self._per_output(loss_weights, "loss_weights")
         self.loss_weights = None if loss_weights is None else [float(w) for w in weights]
         self._loss_weights = [float(w) for w in weights]
-        if self._single_output:
-            self.metrics = [metrics_module.resolve(m, self.loss) for m in (metrics or [])]
-            return
-        # Several outputs: one entry per output (a list, or a dict by output name),
-        # each a metric or a list of metrics, as Keras 3 asks.
-        per_output = self._per_output(metrics or [None] * len(self.outputs), "metrics")
-        self.output_metrics = [
-            [metrics_module.resolve(m, loss) for m in _as_list(entry) if m is not None]
-            for entry, loss in zip(per_output, self.output_losses)]
+        self.output_metrics = self._resolve_metrics(metrics, "metrics")
+        self.output_weighted_metrics = self._resolve_metrics(weighted_metrics,
+                                                             "weighted_metrics")
         self.metrics = [m for entry in self.output_metrics for m in entry]
+        self.weighted_metrics = [m for entry in self.output_weighted_metrics for m in entry]
+
+    def _resolve_metrics(self, metrics, what):
+        """One list of ``(name, metric)`` per output. One output: a list of metrics;
+        several: one entry per output (a list, or a dict by output name), each a
+        metric or a list of metrics, as Keras 3 asks."""
+        if self._single_output:
+            return [[metrics_module.resolve(m, self.loss) for m in (metrics or [])]]
+        per_output = self._per_output(metrics or [None] * len(self.outputs), what)
+        return [[metrics_module.resolve(m, loss) for m in _as_list(entry) if m is not None]
+                for entry, loss in zip(per_output, self.output_losses)]
 
     def _per_output(self, value, what):
         """One entry per output from a single value, a list, or a dict of output names."""

@@ -68,7 +68,8 @@ def _compile(path, model, settings, arrays):
         model.compile(optimizer=optimizers.get(settings["optimizer"]),
                       loss=[losses.get(l) for l in loss] if isinstance(loss, list)
                       else losses.get(loss),
-                      metrics=settings["metrics"], loss_weights=settings.get("loss_weights"))
+                      metrics=settings["metrics"], loss_weights=settings.get("loss_weights"),
+                      weighted_metrics=settings.get("weighted_metrics"))
     except _BAD_CONFIG as exc:
         raise ModelFileError(f"{path}: invalid compile settings: {_reason(exc)}") from None
     state = {name[len("opt/"):]: array for name, array in arrays.items()

@@ -73,6 +73,10 @@ def _header(model):
         else:
             compiled.update(loss=losses.serialize(model.loss),
                             metrics=[name for name, _ in model.metrics])
+        weighted = getattr(model, "output_weighted_metrics", [])
+        if any(weighted):
+            compiled["weighted_metrics"] = [[name for name, _ in m] for m in weighted] \
+                if isinstance(model.loss, list) else [name for name, _ in weighted[0]]
     return {"format": FORMAT, "version": VERSION, "model": model.get_config(),
             "compile": compiled}
 

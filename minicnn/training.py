@@ -285,7 +285,7 @@ class TrainingMixin:
         sample_weight = self._batch_weights(y, sample_weight, class_weight)
         with self._training_alone(), backend.compute_threads():
             value, y_pred = self._train_step(x, y, sample_weight)
-        return self._batch_result(value, y, y_pred, return_dict)
+        return self._batch_result(value, y, y_pred, return_dict, sample_weight)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) of one batch, no update (Keras's ``test_on_batch``)."""
@@ -293,7 +293,7 @@ class TrainingMixin:
         sample_weight = self._batch_weights(y, sample_weight, None)
         with backend.compute_threads():
             value, y_pred = self._test_step(x, y, sample_weight)
-        return self._batch_result(value, y, y_pred, return_dict)
+        return self._batch_result(value, y, y_pred, return_dict, sample_weight)
 
     def _batch_weights(self, y, sample_weight, class_weight):
         if class_weight is not None:
@@ -304,9 +304,9 @@ class TrainingMixin:
             return self._class_weights(y, class_weight)
         return self._prepare_weights(sample_weight, data_adapters.count(y))
 
-    def _batch_result(self, value, y, y_pred, return_dict):
+    def _batch_result(self, value, y, y_pred, return_dict, sample_weight=None):
         tracker = _Tracker(self)
-        tracker.update(value, y, y_pred, data_adapters.count(y))
+        tracker.update(value, y, y_pred, data_adapters.count(y), sample_weight)
         logs = tracker.results()
         if return_dict:
             return logs
@@ -494,7 +494,7 @@ class TrainingMixin:
                     self.stop_training = True
                     break
                 rows = data_adapters.count(xb)
-                tracker.update(value, yb, y_pred, rows)
+                tracker.update(value, yb, y_pred, rows, wb)
                 cbs.progress(rows)
                 cbs.on_train_batch_end(step, tracker.results())
                 if self.stop_training:     # set by a callback or a Ctrl-C handler
@@ -511,7 +511,7 @@ class TrainingMixin:
                 cbs.on_test_batch_begin(step)
                 value, y_pred = self._test_step(xb, yb, wb)
                 rows = data_adapters.count(xb)
-                tracker.update(value, yb, y_pred, rows)
+                tracker.update(value, yb, y_pred, rows, wb)
                 cbs.progress(rows)
                 cbs.on_test_batch_end(step, tracker.results())
         tracker.publish()
@@ -590,34 +590,44 @@ class _Tracker:
         self.steps = 0
         single = len(model.outputs) == 1
         self.output_losses = {} if single else {f"{n}_loss": Mean() for n in model.output_names}
-        if single:
-            groups = [(None, model.metrics)]
-        else:
-            groups = list(zip(model.output_names, getattr(model, "output_metrics", [])))
-        self.metrics = []            # (log name, output index or None, fresh, original)
-        for i, (output, entries) in enumerate(groups):
-            for name, metric in entries:
-                fresh = metric.fresh() if hasattr(metric, "fresh") else _FunctionMetric(metric)
-                self.metrics.append((name if output is None else f"{output}_{name}",
-                                     None if output is None else i, fresh, metric))
+        outputs = [None] if single else model.output_names
+        self.metrics = []      # (log name, output index or None, weighted, fresh, original)
+        for weighted, groups in ((False, getattr(model, "output_metrics", [[]])),
+                                 (True, getattr(model, "output_weighted_metrics", [[]]))):
+            for i, (output, entries) in enumerate(zip(outputs, groups)):
+                for name, metric in entries:
+                    fresh = metric.fresh() if hasattr(metric, "fresh") \
+                        else _FunctionMetric(metric)
+                    self.metrics.append((self._log_name(name, output, weighted),
+                                         None if single else i, weighted, fresh, metric))
 
-    def update(self, value, y, y_pred, rows):
+    def _log_name(self, name, output, weighted):
+        """Keras's names: ``<output>_<metric>``; a weighted metric whose name is taken
+        by a plain one becomes ``weighted_<metric>``."""
+        full = name if output is None else f"{output}_{name}"
+        if weighted and any(taken == full for taken, *_ in self.metrics):
+            full = f"weighted_{name}" if output is None else f"{output}_weighted_{name}"
+        return full
+
+    def update(self, value, y, y_pred, rows, sample_weight=None):
         self.steps += 1
         self.loss.update_state(float(value), sample_weight=rows)
         for key, part in getattr(self.model, "_output_loss_logs", {}).items():
             if key in self.output_losses:
                 self.output_losses[key].update_state(float(part), sample_weight=rows)
-        self.update_metrics(y, y_pred)
+        self.update_metrics(y, y_pred, sample_weight)
 
-    def update_metrics(self, y, y_pred):
-        for _, i, fresh, _ in self.metrics:   # Keras 3: compile's metrics are not weighted
+    def update_metrics(self, y, y_pred, sample_weight=None):
+        """Keras 3: compile's ``metrics`` are not weighted, ``weighted_metrics`` are."""
+        for _, i, weighted, fresh, _ in self.metrics:
+            w = sample_weight if weighted else None
             if i is None:
-                fresh.update_state(y, y_pred)
+                fresh.update_state(y, y_pred, sample_weight=w)
             else:
-                fresh.update_state(y[i], y_pred[i])
+                fresh.update_state(y[i], y_pred[i], sample_weight=w)
 
     def metric_results(self):
-        return {name: fresh.result() for name, _, fresh, _ in self.metrics}
+        return {name: fresh.result() for name, _, _, fresh, _ in self.metrics}
 
     def results(self):
         logs = {"loss": self.loss.result()}
@@ -628,7 +638,7 @@ class _Tracker:
     def publish(self):
         """Leave the run's state in the compiled metric objects (``metric.result()``
         after fit or evaluate gives the last epoch's value, as in Keras)."""
-        for _, _, fresh, original in self.metrics:
+        for _, _, _, fresh, original in self.metrics:
             if hasattr(original, "assign_state"):
                 original.assign_state(fresh)
 
@@ -641,7 +651,8 @@ class _FunctionMetric:
         self.fn, self.mean = fn, Mean()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        self.mean.update_state(float(self.fn(y_true, y_pred)), sample_weight=data_adapters.count(y_pred))
+        self.mean.update_state(float(self.fn(y_true, y_pred)),
+                               sample_weight=data_adapters.count(y_pred))
 
     def result(self):
         return self.mean.result()

@@ -288,3 +288,27 @@ def test_predict_takes_batches_of_x_or_x_tuples():
         warnings.simplefilter("ignore")
         got = ours.predict(((X[i:i + 4],) for i in range(0, 16, 4)), steps=2)
     np.testing.assert_array_equal(got, expected[:8])
+
+
+def test_weighted_metrics_are_weighted_and_named_as_keras_names_them():
+    """compile(metrics=[...], weighted_metrics=[...]) with sample weights in fit."""
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(11)
+    x = rng.random((32, 5), dtype=np.float32)
+    y = rng.integers(0, 3, 32)
+    w = rng.uniform(0.1, 2.0, 32).astype(np.float32)
+    histories, weights = [], None
+    for K in (minicnn, keras):
+        keras.backend.clear_session()
+        model = K.Sequential([K.Input((5,)), K.layers.Dense(3, activation="softmax")])
+        if weights is None:
+            weights = model.get_weights()
+        model.set_weights(weights)
+        model.compile(K.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"], weighted_metrics=["accuracy"])
+        histories.append(model.fit(x, y, sample_weight=w, batch_size=8, epochs=2, verbose=0,
+                                   shuffle=False).history)
+    ours, theirs = histories
+    assert set(ours) == set(theirs) == {"loss", "accuracy", "weighted_accuracy"}
+    for key in theirs:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, atol=1e-6)

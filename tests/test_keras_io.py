@@ -459,3 +459,15 @@ def test_import_minicnn_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_learning_rate_schedules_cross_both_ways(tmp_path):
+    from minicnn.optimizers import schedules
+    m = minicnn.Sequential([layers.Input((3,)), layers.Dense(2)])
+    m.compile(minicnn.optimizers.Adam(schedules.ExponentialDecay(0.1, 10, 0.5)), "mse")
+    k = minicnn.to_keras(m)
+    assert isinstance(k.optimizer.learning_rate, keras.optimizers.schedules.ExponentialDecay) or \
+        type(k.optimizer._learning_rate).__name__ == "ExponentialDecay"
+    back = minicnn.from_keras(k)
+    lr = back.optimizer.learning_rate_schedule
+    assert type(lr).__name__ == "ExponentialDecay" and lr.get_config()["decay_steps"] == 10
