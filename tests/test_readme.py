@@ -75,6 +75,25 @@ def test_the_keras_round_trip_runs(tmp_path, monkeypatch):
     assert namespace["base"].count_params() == 14_714_688
 
 
+def test_the_gradient_tape_block_runs():
+    """Block 5: gradient ascent on an input and one custom training step."""
+    rng = np.random.default_rng(0)
+    minicnn.set_random_seed(1)                           # filter 3 of this net is alive
+    namespace = {"minicnn": minicnn, "np": np, "model": minicnn.zoo.keras_mnist_functional(),
+                 "x_train": rng.random((32, 28, 28, 1), dtype=np.float32),
+                 "y_train": rng.integers(0, 10, 32)}
+    before = [w.copy() for w in namespace["model"].trainable_weights]
+    np.random.seed(5)                                    # the block's starting noise
+    start = np.random.uniform(0.4, 0.6, (1, 28, 28, 1)).astype("float32")
+    np.random.seed(5)
+    exec(compile(python_blocks()[4], "README.md (GradientTape)", "exec"), namespace)
+    moved = np.abs(namespace["image"].numpy() - start)
+    assert moved.max() > 0.01                            # the ascent changed the pixels
+    assert all(g.shape == w.shape for g, w in zip(namespace["grads"], before))
+    assert any(np.abs(w - b).max() > 0 for w, b in
+               zip(namespace["model"].trainable_weights, before))    # one Adam step taken
+
+
 @pytest.mark.parametrize("block", range(len(python_blocks())))
 def test_every_python_block_compiles(block):
     compile(python_blocks()[block], f"README.md block {block}", "exec")
