@@ -473,7 +473,7 @@ class Model(TrainingMixin, Layer):
         per_output = self._per_output(loss, "loss")
         self.output_losses = [losses.get(l) for l in per_output]
         self.loss = self.output_losses[0] if self._single_output else self.output_losses
-        weights = [1.0] * len(self.outputs) if loss_weights is None else \
+        weights = [1.0] * len(self.output_names) if loss_weights is None else \
             self._per_output(loss_weights, "loss_weights")
         self.loss_weights = None if loss_weights is None else [float(w) for w in weights]
         self._loss_weights = [float(w) for w in weights]
@@ -489,13 +489,13 @@ class Model(TrainingMixin, Layer):
         metric or a list of metrics, as Keras 3 asks."""
         if self._single_output:
             return [[metrics_module.resolve(m, self.loss) for m in (metrics or [])]]
-        per_output = self._per_output(metrics or [None] * len(self.outputs), what)
+        per_output = self._per_output(metrics or [None] * len(self.output_names), what)
         return [[metrics_module.resolve(m, loss) for m in _as_list(entry) if m is not None]
                 for entry, loss in zip(per_output, self.output_losses)]
 
     def _per_output(self, value, what):
         """One entry per output from a single value, a list, or a dict of output names."""
-        names = [t.node.layer.name for t in self.outputs]
+        names = self.output_names
         if isinstance(value, dict):
             missing = [n for n in names if n not in value]
             if missing or set(value) - set(names):
@@ -512,6 +512,8 @@ class Model(TrainingMixin, Layer):
     @property
     def output_names(self):
         """The names of the layers that make the outputs (how losses and logs name them)."""
+        if "outputs" not in self.__dict__:               # a Sequential not built yet
+            return [self.layers[-1].name] if self.layers else [self.name]
         return [t.node.layer.name for t in self.outputs]
 
     @property

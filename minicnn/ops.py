@@ -13,7 +13,7 @@ whose rule is written in its docstring. Without a tape they are plain NumPy
 """
 import numpy as np
 
-from .tape import Tensor, as_value, is_tracked, record
+from .tape import GradientTape, Tensor, as_value, is_tracked, record  # noqa: F401
 
 
 def _op(inputs, value, backward):
@@ -233,6 +233,8 @@ def l2_normalize(x, axis=None, epsilon=1e-12):
 
 
 reduce_mean, reduce_sum, reduce_max, reduce_min = mean, sum, max, min   # TensorFlow's names
+newaxis = None              # x[..., ops.newaxis], as tf.newaxis
+# GradientTape is re-exported here so code written with ``tf.`` runs with ``ops`` in its place
 
 
 # -- moving values around -----------------------------------------------------------------
@@ -263,6 +265,18 @@ def transpose(x, axes=None):
     return _op([x], np.transpose(v, axes), lambda dy: (np.transpose(dy, np.argsort(axes)),))
 
 
+def squeeze(x, axis=None):
+    """x without its size-1 axes (or the given one);  dx = dy reshaped back."""
+    v = as_value(x)
+    return _op([x], np.squeeze(v, axis=axis), lambda dy: (dy.reshape(v.shape),))
+
+
+def expand_dims(x, axis):
+    """x with a new size-1 axis;  dx = dy reshaped back."""
+    v = as_value(x)
+    return _op([x], np.expand_dims(v, axis), lambda dy: (dy.reshape(v.shape),))
+
+
 def concatenate(xs, axis=-1):
     """The tensors joined along ``axis``;  each input gets its slice of dy."""
     values = [as_value(x) for x in xs]
@@ -290,5 +304,12 @@ __all__ = ["abs", "add", "argmax", "clip", "concatenate", "convert_to_numpy",
            "convert_to_tensor", "divide", "exp", "getitem", "l2_normalize", "log", "matmul",
            "max", "maximum", "mean", "min", "minimum", "multiply", "negative", "power",
            "reduce_max", "reduce_mean", "reduce_min", "reduce_sum", "relu", "reshape",
-           "sigmoid", "softmax", "sqrt", "square", "stack", "subtract", "sum", "tanh",
-           "transpose"]
+           "sigmoid", "softmax", "sqrt", "square", "squeeze", "expand_dims", "stack",
+           "subtract", "sum", "tanh", "transpose"]
+
+# ``tf.math.l2_normalize`` and ``tf.math.reduce_max`` are spelled with ``math.``: the
+# same functions, so chapter code written against ``tf`` runs with ``ops`` in its place.
+math = __import__("types").SimpleNamespace(
+    l2_normalize=l2_normalize, reduce_max=max, reduce_mean=mean, reduce_sum=sum,
+    reduce_min=min, maximum=maximum, minimum=minimum, sqrt=sqrt, exp=exp, log=log,
+    square=square, abs=abs)

@@ -8,6 +8,8 @@ first layer, or the first batch of data) the layers are called one after
 the other on a symbolic input, which records the chain as nodes; from then
 on ``forward``, ``backward``, ``fit`` and the rest are ``Model``'s.
 """
+import numpy as np
+
 from . import backend, checks
 from .graph import MODEL_CLASSES, KerasTensor
 from .layers import InputLayer, Layer
@@ -41,6 +43,7 @@ class Sequential(Model):
                  trainable: bool = True):
         Layer.__init__(self, name=name or unique_name("sequential"), trainable=trainable)
         self._reset_compile()
+        self._single_input = self._single_output = True      # a chain: one in, one out
         self._own_layers = []
         self._input_layer = None
         self._input_shape = None          # without the batch axis
@@ -160,7 +163,16 @@ class Sequential(Model):
         if not self._own_layers:
             raise ValueError(f"Model '{self.name}' has no layers")
         if not self.built:
-            x = checks.as_float_input(x, self.dtype)
+            if getattr(self._own_layers[0], "takes_integer_input", False):
+                x = np.asarray(x)             # token ids: the Input gets their integer type
+                if x.dtype.kind not in "iu":
+                    raise TypeError(f"x must be an integer array (token ids), received "
+                                    f"dtype {x.dtype}")
+                self._input_layer = InputLayer(shape=x.shape[1:], dtype=np.dtype(
+                    "int64" if x.dtype == np.int64 else "int32").name,
+                    name=unique_name("input_layer"))
+            else:
+                x = checks.as_float_input(x, self.dtype)
             self.build((None, *x.shape[1:]))
         return super().prepare_input(x)
 

@@ -24,6 +24,8 @@ class Embedding(Layer):
     are Keras features minicnn does not have (a ValueError says so); ``weights``
     sets the table at construction, as in Keras."""
 
+    takes_integer_input = True      # a model starting with it is fed token ids
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
