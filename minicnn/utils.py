@@ -113,3 +113,4 @@ class PyDataset:
 
 
 Sequence = PyDataset          # Keras's older name
+from .image_dataset import image_dataset_from_directory  # noqa: E402,F401  (keras.utils name)

@@ -210,7 +210,7 @@ def test_an_unknown_demo_is_an_error(capsys):
     assert demos_main(["bogus"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == ("error: unknown demo 'bogus'; the demos are mnist, emotion, "
-                           "convolution, inspect (python -m minicnn.demos lists them)")
+                           "convolution, inspect, transfer (python -m minicnn.demos lists them)")
 
 
 def test_python_m_minicnn_demos_bogus_exits_non_zero():

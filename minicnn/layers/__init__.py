@@ -36,6 +36,14 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (
     Cropping2D, UpSampling2D, LeakyReLU, ELU, PReLU)})
 
 
+# image preprocessing and augmentation (Keras 3's preprocessing layers)
+from .preprocessing import (CenterCrop, RandomBrightness, RandomContrast, RandomCrop,  # noqa: E402
+                            RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+                            Rescaling, Resizing)
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    Rescaling, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomTranslation,
+    RandomZoom, RandomContrast, RandomBrightness, RandomCrop)})
+
 # Layer classes of the user's own, made known by ``minicnn.saving.register_serializable``.
 REGISTERED = {}
 
