@@ -293,3 +293,126 @@ def test_conv1d_text_classifier():
     result = run(conv1d_text, sequences=sequences, y_train=y)
     history = result["minicnn"]["history"].history
     assert {"loss", "acc", "val_loss", "val_acc"} <= set(history)
+
+
+# -- Keras chapter, cats vs dogs: a folder of images, ImageDataGenerator, a VGG16 base ----------
+@pytest.fixture(scope="module")
+def image_folders(tmp_path_factory):
+    """train/ and validation/ folders of two classes of small generated JPEG "photos"."""
+    from PIL import Image
+    base = tmp_path_factory.mktemp("cats_and_dogs_small")
+    rng = np.random.default_rng(3)
+    for split, count in (("train", 24), ("validation", 8)):
+        for label, (lo, hi) in (("cats", (0, 120)), ("dogs", (130, 255))):
+            folder = base / split / label
+            folder.mkdir(parents=True)
+            for i in range(count):
+                pixels = rng.integers(lo, hi, (48, 48, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{label}.{i}.jpg")
+    return str(base / "train"), str(base / "validation")
+
+
+def _generator_module(lib, name):
+    if name == "minicnn":
+        from minicnn.preprocessing.image import ImageDataGenerator
+    else:
+        from keras.src.legacy.preprocessing.image import ImageDataGenerator
+    return ImageDataGenerator
+
+
+def augmented_convnet(lib, train_dir, validation_dir, ImageDataGenerator):
+    layers, models, optimizers = lib.layers, lib.models, lib.keras.optimizers
+    model = models.Sequential()
+    model.add(layers.Conv2D(32, (3, 3), activation="relu", input_shape=(64, 64, 3)))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Flatten())
+    model.add(layers.Dropout(0.5))
+    model.add(layers.Dense(64, activation="relu"))
+    model.add(layers.Dense(1, activation="sigmoid"))
+    model.compile(loss="binary_crossentropy", optimizer=optimizers.RMSprop(learning_rate=1e-3),
+                  metrics=["acc"])
+    train_datagen = ImageDataGenerator(rescale=1. / 255, rotation_range=40,
+                                       width_shift_range=0.2, height_shift_range=0.2,
+                                       shear_range=0.2, zoom_range=0.2, horizontal_flip=True)
+    test_datagen = ImageDataGenerator(rescale=1. / 255)
+    train_generator = train_datagen.flow_from_directory(train_dir, target_size=(64, 64),
+                                                        batch_size=8, class_mode="binary")
+    validation_generator = test_datagen.flow_from_directory(validation_dir,
+                                                            target_size=(64, 64),
+                                                            batch_size=8, class_mode="binary")
+    history = model.fit(train_generator, steps_per_epoch=6, epochs=4,
+                        validation_data=validation_generator, validation_steps=2, verbose=0)
+    return {"model": model, "history": history,
+            "classes": sorted(train_generator.class_indices.items())}
+
+
+def test_augmentation_with_image_data_generator(image_folders):
+    results = {}
+    for name, lib in libraries():
+        minicnn.set_random_seed(0)
+        results[name] = augmented_convnet(lib, *image_folders, _generator_module(lib, name))
+    ours = results["minicnn"]
+    assert ours["classes"] == [("cats", 0), ("dogs", 1)]
+    assert {"loss", "acc", "val_loss", "val_acc"} <= set(ours["history"].history)
+    assert ours["history"].history["loss"][-1] < ours["history"].history["loss"][0]
+    if "keras" in results:
+        assert ours["model"].count_params() == results["keras"]["model"].count_params()
+        assert ours["classes"] == results["keras"]["classes"]
+
+
+def vgg16_feature_extraction_and_fine_tuning(lib, train_dir, validation_dir, ImageDataGenerator):
+    layers, models, optimizers = lib.layers, lib.models, lib.keras.optimizers
+    VGG16 = lib.keras.applications.VGG16
+    conv_base = VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    model = models.Sequential()
+    model.add(conv_base)
+    model.add(layers.Flatten())
+    model.add(layers.Dense(256, activation="relu"))
+    model.add(layers.Dense(1, activation="sigmoid"))
+    trainable_before = len(model.trainable_weights)
+    conv_base.trainable = False
+    trainable_frozen = len(model.trainable_weights)
+    datagen = ImageDataGenerator(rescale=1. / 255, horizontal_flip=True)
+    train_generator = datagen.flow_from_directory(train_dir, target_size=(32, 32), batch_size=8,
+                                                  class_mode="binary")
+    validation_generator = ImageDataGenerator(rescale=1. / 255).flow_from_directory(
+        validation_dir, target_size=(32, 32), batch_size=8, class_mode="binary")
+    model.compile(loss="binary_crossentropy", optimizer=optimizers.RMSprop(learning_rate=2e-4),
+                  metrics=["acc"])
+    base_before = [w.copy() for w in conv_base.get_weights()]
+    history = model.fit(train_generator, steps_per_epoch=6, epochs=3,
+                        validation_data=validation_generator, validation_steps=2, verbose=0)
+    frozen_unchanged = all(np.array_equal(a, b)
+                           for a, b in zip(conv_base.get_weights(), base_before))
+    conv_base.trainable = True                       # fine-tuning: unfreeze block 5 only
+    set_trainable = False
+    for layer in conv_base.layers:
+        if layer.name == "block5_conv1":
+            set_trainable = True
+        if set_trainable:
+            layer.trainable = True
+        else:
+            layer.trainable = False
+    model.compile(loss="binary_crossentropy", optimizer=optimizers.RMSprop(learning_rate=1e-5),
+                  metrics=["acc"])
+    model.fit(train_generator, steps_per_epoch=3, epochs=1, verbose=0)
+    return {"model": model, "history": history, "counts": (trainable_before, trainable_frozen,
+                                                           len(model.trainable_weights)),
+            "frozen_unchanged": frozen_unchanged}
+
+
+def test_vgg16_feature_extraction_and_fine_tuning(image_folders):
+    results = {}
+    for name, lib in libraries():
+        minicnn.set_random_seed(0)
+        results[name] = vgg16_feature_extraction_and_fine_tuning(
+            lib, *image_folders, _generator_module(lib, name))
+    ours = results["minicnn"]
+    assert ours["counts"] == (30, 4, 10)        # all; the head; the head and block 5 (3 convs)
+    assert ours["frozen_unchanged"]
+    assert ours["history"].history["loss"][-1] < ours["history"].history["loss"][0]
+    if "keras" in results:
+        assert ours["counts"] == results["keras"]["counts"]
+        assert ours["model"].count_params() == results["keras"]["model"].count_params()

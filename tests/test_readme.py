@@ -94,6 +94,19 @@ def test_the_gradient_tape_block_runs():
                zip(namespace["model"].trainable_weights, before))    # one Adam step taken
 
 
+def test_the_folder_and_augmentation_block_runs(tmp_path, monkeypatch):
+    """Block 6: a generated image folder, image_dataset_from_directory with augmentation
+    layers, and ImageDataGenerator.flow_from_directory."""
+    monkeypatch.chdir(tmp_path)
+    minicnn.set_random_seed(0)
+    namespace = {"minicnn": minicnn, "layers": minicnn.layers}
+    exec(compile(python_blocks()[5], "README.md (folders)", "exec"), namespace)
+    assert namespace["train"].class_names == ["bright", "dark"]
+    assert len(os.listdir(tmp_path / "shapes" / "dark")) == 40
+    history = namespace["history"].history
+    assert len(history["loss"]) == 3 and "val_accuracy" in history
+
+
 @pytest.mark.parametrize("block", range(len(python_blocks())))
 def test_every_python_block_compiles(block):
     compile(python_blocks()[block], f"README.md block {block}", "exec")
