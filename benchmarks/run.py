@@ -1,6 +1,6 @@
 """Run the minicnn-against-TensorFlow benchmarks and write the report.
 
-    python benchmarks/run.py                  # full run (< 15 min on 2 cores)
+    python benchmarks/run.py                  # full run (about 5 min on 2 cores: 311 s last time)
     python benchmarks/run.py --quick          # < 2 min, fewer and shorter samples
     python benchmarks/run.py --only training --only memory
     python -m benchmarks --quick --out /tmp/bench

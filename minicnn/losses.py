@@ -11,7 +11,7 @@ numerically safe.
 """
 import numpy as np
 
-from .activations import sigmoid, softmax
+from .activations import sigmoid as _sigmoid, softmax as _softmax
 from .loss_functions import (binary_crossentropy, categorical_crossentropy,  # noqa: F401
                              mae, mean_absolute_error, mean_squared_error, mse,
                              sparse_categorical_crossentropy)
@@ -49,6 +49,9 @@ def _log_softmax(z):
 
 
 class Loss:
+    """Base class: ``loss(y_true, y_pred)`` is the mean over the batch;
+    ``value_and_gradient(y_true, y_pred, logits, sample_weight)`` gives the loss and
+    dL/dy_pred (or dL/dlogits) that ``fit`` backpropagates."""
     key = name = "loss"
     fusable_activation = None     # the activation whose logits this loss can use
 
@@ -100,7 +103,7 @@ class CategoricalCrossentropy(Loss):
         if self.from_logits or logits is not None:
             z = y_pred if self.from_logits else logits
             values = -(t * _log_softmax(z)).sum(axis=-1)
-            grad = (softmax(z) * t.sum(axis=-1, keepdims=True) - t) / n   # dL/dz
+            grad = (_softmax(z) * t.sum(axis=-1, keepdims=True) - t) / n   # dL/dz
             grad = grad.astype(y_pred.dtype, copy=False)
             if w is not None:
                 return (*_weighted(values, grad, w), True)
@@ -166,7 +169,7 @@ class BinaryCrossentropy(Loss):
             z = y_pred if self.from_logits else logits
             # TensorFlow's stable form: max(z, 0) - z t + log(1 + e^-|z|)
             elements = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
-            grad = ((sigmoid(z) - t) / count).astype(y_pred.dtype, copy=False)
+            grad = ((_sigmoid(z) - t) / count).astype(y_pred.dtype, copy=False)
             wrt_logits = True
         else:
             pc = np.clip(y_pred, EPSILON, 1 - EPSILON)
@@ -223,4 +226,5 @@ def get(identifier):
 
 
 def serialize(loss):
+    """A loss as ``{"class_name": its Keras name, "config": loss.get_config()}``."""
     return {"class_name": type(loss).key, "config": loss.get_config()}

@@ -73,35 +73,40 @@ def _mae_values(y_true, y_pred):
     return np.abs(np.asarray(y_true).reshape(y_pred.shape) - y_pred).mean(axis=-1)
 
 
-# -- the functions: one float for a batch --------------------------------------------------
+# -- the functions: one value per sample, as keras.metrics.<name>(y_true, y_pred) ------
 def categorical_accuracy(y_true, y_pred):
-    return float(np.mean(np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)))
+    """1.0 where argmax(y_pred) equals argmax(y_true) (one-hot labels), per sample."""
+    return _categorical_accuracy_values(y_true, np.asarray(y_pred)).astype("float32")
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    labels = np.asarray(y_true).reshape(-1)
-    return float(np.mean(labels == np.argmax(y_pred, axis=-1)))
+    """1.0 where argmax(y_pred) equals the integer label, per sample."""
+    return _sparse_categorical_accuracy_values(y_true, np.asarray(y_pred)).astype("float32")
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    t = np.asarray(y_true).reshape(y_pred.shape)
-    return float(np.mean(t == (y_pred > threshold)))
+    """The share of the last axis where (y_pred > threshold) equals y_true, per sample."""
+    return _binary_accuracy_values(y_true, np.asarray(y_pred), threshold).astype("float32")
 
 
 def mean_squared_error(y_true, y_pred):
-    return float(np.mean((np.asarray(y_true).reshape(y_pred.shape) - y_pred) ** 2))
+    """mean((y_pred - y_true)^2) over the last axis, per sample."""
+    return _mse_values(y_true, np.asarray(y_pred))
 
 
 def mean_absolute_error(y_true, y_pred):
-    return float(np.mean(np.abs(np.asarray(y_true).reshape(y_pred.shape) - y_pred)))
+    """mean(|y_pred - y_true|) over the last axis, per sample."""
+    return _mae_values(y_true, np.asarray(y_pred))
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    return float(np.mean(_top_k_values(y_true, y_pred, k)))
+    """1.0 where the true class (one-hot) is among the k largest predictions, per sample."""
+    return _top_k_values(y_true, np.asarray(y_pred), k).astype("float32")
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
-    return float(np.mean(_sparse_top_k_values(y_true, y_pred, k)))
+    """1.0 where the integer label is among the k largest predictions, per sample."""
+    return _sparse_top_k_values(y_true, np.asarray(y_pred), k).astype("float32")
 
 
 # -- metric objects ---------------------------------------------------------------------------
@@ -204,6 +209,8 @@ class MeanMetricWrapper(Mean):
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    """The share of samples whose argmax prediction is the one-hot label's class."""
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(_categorical_accuracy_values, name=name, dtype=dtype)
 
@@ -212,6 +219,8 @@ class CategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """The share of samples whose argmax prediction is the integer label."""
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(_sparse_categorical_accuracy_values, name=name, dtype=dtype)
 
@@ -220,6 +229,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
 
 class BinaryAccuracy(MeanMetricWrapper):
+    """The share of outputs where (y_pred > threshold) equals the 0/1 label."""
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(_binary_accuracy_values, name=name, dtype=dtype, threshold=threshold)
 
@@ -239,6 +250,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    """The mean of (y_pred - y_true)^2 over every sample seen."""
+
     _direction = "down"
 
     def __init__(self, name="mean_squared_error", dtype=None):
@@ -249,6 +262,8 @@ class MeanSquaredError(MeanMetricWrapper):
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean of |y_pred - y_true| over every sample seen."""
+
     _direction = "down"
 
     def __init__(self, name="mean_absolute_error", dtype=None):

@@ -40,6 +40,7 @@ def convert_to_tensor(x, dtype=None):
 
 
 def convert_to_numpy(x):
+    """The NumPy array behind a tensor (an array is returned as it is)."""
     return as_value(x)
 
 

@@ -194,8 +194,10 @@ def serialize(schedule):
 
 
 def deserialize(config):
+    """A schedule from its ``serialize`` form (Keras's)."""
     return _REGISTRY.deserialize(config)
 
 
 def get(identifier):
+    """A schedule from a schedule, or its ``serialize`` form."""
     return _REGISTRY.get(identifier)

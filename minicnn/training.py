@@ -651,7 +651,7 @@ class _FunctionMetric:
         self.fn, self.mean = fn, Mean()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        self.mean.update_state(float(self.fn(y_true, y_pred)),
+        self.mean.update_state(float(np.mean(self.fn(y_true, y_pred))),
                                sample_weight=data_adapters.count(y_pred))
 
     def result(self):

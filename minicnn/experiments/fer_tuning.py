@@ -1,6 +1,6 @@
 """The emotion-net tuning study: a deep FER network and four iterations on it.
 
-    python -m minicnn.experiments.fer_tuning                    # synthetic faces, a few minutes
+    python -m minicnn.experiments.fer_tuning                    # synthetic faces, 5 networks: about 5 min on 2 cores
     python -m minicnn.experiments.fer_tuning --data fer2013.csv --train-size 8000 --val-size 2000
     python -m minicnn.experiments.fer_tuning --workers 1        # one trial after another
     python -m minicnn.experiments.fer_tuning --scheduler tcp://10.0.0.5:8786   # a Dask cluster

@@ -63,6 +63,8 @@ def deserialize(spec, custom_objects=None):
 
 
 def serialize(layer):
+    """A layer as ``{"class_name": ..., "config": layer.get_config()}`` (what a saved
+    model stores; ``deserialize`` makes a new layer from it)."""
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 

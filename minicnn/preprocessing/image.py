@@ -216,6 +216,8 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
 
 
 def apply_channel_shift(x, intensity, channel_axis=0):
+    """Add ``intensity`` to every channel of one image, clipped to the image's range
+    (Keras's ``apply_channel_shift``)."""
     x = np.rollaxis(x, channel_axis, 0)
     lo, hi = np.min(x), np.max(x)
     x = np.stack([np.clip(c + intensity, lo, hi) for c in x], axis=0)
