@@ -416,3 +416,72 @@ def test_vgg16_feature_extraction_and_fine_tuning(image_folders):
     if "keras" in results:
         assert ours["counts"] == results["keras"]["counts"]
         assert ours["model"].count_params() == results["keras"]["model"].count_params()
+
+
+# -- the facial-expression chapter: the emotion net and the tuning iterations 3 and 4 ------------
+def emotion_net(lib, x, y):
+    """The emotion net in Keras notation (the chapter's own code is TF1 graph code)."""
+    keras, layers = lib.keras, lib.layers
+    reg = keras.regularizers.l2(0.005)
+    init = keras.initializers.TruncatedNormal(stddev=0.02)
+    model = keras.Sequential([
+        keras.Input(shape=(48, 48, 1)),
+        layers.Conv2D(32, 5, padding="same", activation="relu", kernel_initializer=init,
+                      kernel_regularizer=reg, bias_regularizer=reg),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init,
+                      kernel_regularizer=reg, bias_regularizer=reg),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(256, activation="relu", kernel_initializer=init, kernel_regularizer=reg,
+                     bias_regularizer=reg),
+        layers.Dropout(0.5),
+        layers.Dense(7, activation="softmax", kernel_initializer=init, kernel_regularizer=reg,
+                     bias_regularizer=reg),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=64, epochs=3, validation_split=0.1, verbose=0)
+    return {"model": model, "history": history}
+
+
+def tuning_iteration(lib, x, y, pool_first):
+    """Iterations 3 and 4 of the tuning study: a 3x3 first layer and one conv block
+    (iteration 4 adds pooling right after the first convolution)."""
+    keras, layers = lib.keras, lib.layers
+    model = keras.models.Sequential()
+    model.add(layers.Conv2D(64, (3, 3), activation="relu", input_shape=(48, 48, 1)))
+    if pool_first:
+        model.add(layers.MaxPooling2D(pool_size=(2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation="relu"))
+    model.add(layers.MaxPooling2D(pool_size=(2, 2)))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(128, activation="relu"))
+    model.add(layers.Dropout(0.5))
+    model.add(layers.Dense(7, activation="softmax"))
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(),
+                  metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=64, epochs=3, verbose=0)
+    return {"model": model, "history": history}
+
+
+def _faces(n=256):
+    (x, y), _ = minicnn.datasets.synthetic_faces.load_data(n_train=n, n_test=10, seed=0)
+    x = x.astype("float32").reshape(len(x), 48, 48, 1)
+    return (x - x.mean(axis=(1, 2, 3), keepdims=True)) / (x.std(axis=(1, 2, 3), keepdims=True)
+                                                        + 1e-6), y
+
+
+def test_emotion_net():
+    x, y = _faces()
+    result = run(emotion_net, x=x, y=y)
+    assert result["minicnn"]["model"].count_params() == minicnn.zoo.emotion_net().count_params()
+
+
+@pytest.mark.parametrize("pool_first,study_name", [(False, "iteration3"), (True, "iteration4")])
+def test_tuning_iterations(pool_first, study_name):
+    from minicnn.experiments import fer_tuning
+    x, y = _faces()
+    result = run(tuning_iteration, x=x, y=y, pool_first=pool_first)
+    assert result["minicnn"]["model"].count_params() == \
+        fer_tuning.build(study_name).count_params()
