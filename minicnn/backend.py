@@ -84,7 +84,7 @@ def rng():
     return _RNG
 
 
-def set_random_seed(seed):
+def set_random_seed(seed: int) -> None:
     """Seed every random draw minicnn makes (weights, dropout, shuffling)."""
     global _RNG
     if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):

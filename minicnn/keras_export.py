@@ -220,7 +220,7 @@ class _ToKeras:
                            name=model.name)
 
 
-def to_keras(model, compile=True):
+def to_keras(model, compile: bool = True):
     """A Keras model with the architecture and the weights of a minicnn model.
 
     ``minicnn.Sequential`` gives a ``keras.Sequential``, ``minicnn.Model`` a

@@ -188,7 +188,7 @@ class _FromKeras:
             tensors[id(kt)] = t
 
 
-def from_keras(keras_model, compile=True):
+def from_keras(keras_model, compile: bool = True):
     """A minicnn model with the architecture and the weights of a Keras model.
 
     ``keras.Sequential`` gives a ``minicnn.Sequential``, a functional

@@ -35,7 +35,8 @@ from .keras_io import is_keras_path, load_keras
 from .saving import ModelFileError, read_model_file
 
 
-def load_model(path, compile=True, custom_objects=None):
+def load_model(path: str | os.PathLike, compile: bool = True,
+               custom_objects: dict | None = None) -> Model:
     """Rebuild a model saved by ``model.save``: architecture, weights, optimizer state.
 
     A ``.keras`` / ``.h5`` path is read by Keras (``keras.models.load_model``,

@@ -52,7 +52,7 @@ def num_threads():
     return default_num_threads() if _WORKERS is None else _WORKERS
 
 
-def set_num_threads(n):
+def set_num_threads(n: int | None) -> None:
     """Use ``n`` workers (1: no splitting); ``None`` goes back to the default."""
     global _WORKERS
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):

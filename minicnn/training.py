@@ -176,7 +176,8 @@ class TrainingMixin:
         self.backward(dy, from_logits=wrt_logits, compute_dx=False)
         return self.gradients
 
-    def compute_gradients(self, x, y, training=True, sample_weight=None):
+    def compute_gradients(self, x, y, training: bool = True,
+                          sample_weight=None) -> tuple[float, list[np.ndarray]]:
         """``(loss, grads)`` with grads aligned with ``trainable_weights``; no update."""
         value, _ = self._loss_and_backward(x, y, training, sample_weight)
         return value, [g.copy() for g in self.gradients]
@@ -278,8 +279,8 @@ class TrainingMixin:
         return tracker.metric_results()
 
     # -- one batch -------------------------------------------------------------------
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight: dict | None = None,
+                       return_dict: bool = False):
         """One optimizer step on one batch; returns the loss (and metrics, as Keras)."""
         x, y = self._prepare_xy(x, y)
         sample_weight = self._batch_weights(y, sample_weight, class_weight)
@@ -287,7 +288,7 @@ class TrainingMixin:
             value, y_pred = self._train_step(x, y, sample_weight)
         return self._batch_result(value, y, y_pred, return_dict, sample_weight)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """The loss (and metrics) of one batch, no update (Keras's ``test_on_batch``)."""
         x, y = self._prepare_xy(x, y)
         sample_weight = self._batch_weights(y, sample_weight, None)
@@ -407,10 +408,12 @@ class TrainingMixin:
         return x, y, self._prepare_weights(weights, data_adapters.count(x))
 
     # -- fit -------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: list | None = None,
+            validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
+            class_weight: dict | None = None, sample_weight=None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int | list = 1):
         """Train for ``epochs`` passes over the data; returns a ``History``.
 
         x: arrays (with y), a generator of ``(x, y)`` / ``(x, y, sample_weight)``
@@ -520,8 +523,9 @@ class TrainingMixin:
         return logs
 
     # -- evaluate and predict -------------------------------------------------------------
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size: int | None = None,
+                 verbose: int | str = "auto", sample_weight=None, steps: int | None = None,
+                 callbacks: list | None = None, return_dict: bool = False):
         """Mean loss (with regularization) and metrics over the data, no training.
         x as ``fit`` takes it (arrays, a generator, a PyDataset)."""
         verbose = _verbose(verbose)
@@ -539,13 +543,15 @@ class TrainingMixin:
             return results
         return results["loss"] if len(results) == 1 else list(results.values())
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x) -> np.ndarray | list[np.ndarray]:
         """Model outputs for one batch (split across the workers when large enough)."""
         x = self.prepare_input(x)
         with backend.compute_threads():
             return self._infer(x)[0]
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x, batch_size: int | None = None, verbose: int | str = "auto",
+                steps: int | None = None,
+                callbacks: list | None = None) -> np.ndarray | list[np.ndarray]:
         """Model outputs for x (arrays, or a generator / PyDataset of ``x`` or
         ``(x,)`` batches), computed batch by batch in inference mode."""
         verbose = _verbose(verbose)
