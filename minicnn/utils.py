@@ -13,7 +13,8 @@ import warnings
 from .backend import set_random_seed
 from .datasets.utils import to_categorical
 
-__all__ = ["set_random_seed", "to_categorical", "PyDataset", "Sequence"]
+__all__ = ["set_random_seed", "to_categorical", "PyDataset", "Sequence",
+           "image_dataset_from_directory", "pad_sequences"]
 
 
 class PyDataset:
@@ -114,3 +115,4 @@ class PyDataset:
 
 Sequence = PyDataset          # Keras's older name
 from .image_dataset import image_dataset_from_directory  # noqa: E402,F401  (keras.utils name)
+from .preprocessing.sequence import pad_sequences  # noqa: E402,F401  (keras.utils name)
