@@ -27,7 +27,7 @@ node of another model (a convolutional base under a new head).
 import numpy as np
 
 from . import checks, losses, metrics as metrics_module, optimizers
-from .graph import MODEL_CLASSES, KerasTensor, is_symbolic, keras_layer_order, sort_nodes
+from .graph import MODEL_CLASSES, KerasTensor, keras_layer_order, sort_nodes
 from .layers import InputLayer, Layer, serialize
 from .layers.base import unique_name
 from .saving import save_model
@@ -89,6 +89,8 @@ class Model(TrainingMixin, Layer):
         self._position = {}                       # layer -> its first node's position
         for k, node in enumerate(self._nodes):
             self._position.setdefault(node.layer, k)
+        at = {node: k for k, node in enumerate(self._nodes)}
+        self._output_nodes = [at.get(t.node) for t in self.outputs]   # None: an input
         self._layer_order = keras_layer_order(self.inputs, self.outputs)
         names = [layer.name for layer in self._layer_order]
         for name in dict.fromkeys(n for n in names if names.count(n) > 1):
@@ -247,8 +249,6 @@ class Model(TrainingMixin, Layer):
                 record.append((layer, y))
         self.cache = {"nodes": caches, "stop": stop}
         return values
-
-    __call__ = Layer.__call__
 
     def call(self, inputs, training=False):
         """Keras's name for the forward pass on arrays."""
@@ -543,12 +543,11 @@ class Model(TrainingMixin, Layer):
         """Each output layer's logits of the last forward pass in this thread (or None)."""
         caches = self.cache.get("nodes", {})
         logits = []
-        for t in self.outputs:
-            node = t.node
-            k = self._nodes.index(node) if node in self._nodes else None
-            if k is None or k not in caches:
+        for k in self._output_nodes:
+            if k not in caches:                   # an input, or a node not run yet
                 logits.append(None)
                 continue
+            node = self._nodes[k]
             node.layer.cache = caches[k]
             logits.append(getattr(node.layer, "logits", None) if not isinstance(
                 node.layer, Model) else node.layer.output_logits)
@@ -672,4 +671,4 @@ def _accumulate(gradient, tensor, g):
     gradient[tensor] = gradient[tensor] + g if tensor in gradient else g
 
 
-__all__ = ["Model", "is_symbolic"]
+__all__ = ["Model"]
