@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .registry import Registry
+from .registry import Configurable, Registry
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "serialize",
@@ -24,8 +24,9 @@ __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
 _F = np.float32
 
 
-class LearningRateSchedule:
-    """Base class: ``__call__(step)`` -> the learning rate at that optimizer step."""
+class LearningRateSchedule(Configurable):
+    """Base class: ``__call__(step)`` -> the learning rate at that optimizer step
+    (``from_config`` and ``repr`` come from ``registry.Configurable``)."""
 
     def __call__(self, step):
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
@@ -35,14 +36,6 @@ class LearningRateSchedule:
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
                                   f"override `get_config()` in order to be serializable.")
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
 
 def _positive_steps(owner, decay_steps):
     if isinstance(decay_steps, bool) or not isinstance(decay_steps, (int, float, np.number)) \
@@ -51,26 +44,38 @@ def _positive_steps(owner, decay_steps):
                          f"decay_steps={decay_steps!r}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent
-    floored when ``staircase``)."""
+class _RateDecay(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: their arguments, and the
+    progress ``step / decay_steps`` (floored when ``staircase``)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
-        _positive_steps("ExponentialDecay", decay_steps)
+                 name=None):
+        _positive_steps(type(self).__name__, decay_steps)
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+        self.decay_rate, self.staircase = decay_rate, staircase
+        self.name = name or type(self).__name__
 
-    def __call__(self, step):
+    def progress(self, step):
         p = _F(step) / _F(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return _F(self.initial_learning_rate) * np.power(_F(self.decay_rate), p)
+        return np.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent
+    floored when ``staircase``)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def __call__(self, step):
+        return _F(self.initial_learning_rate) * np.power(_F(self.decay_rate),
+                                                         self.progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -122,26 +127,17 @@ class PolynomialDecay(LearningRateSchedule):
                 "power": self.power, "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio
     floored when ``staircase``)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        _positive_steps("InverseTimeDecay", decay_steps)
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = _F(step) / _F(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate) * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return _F(self.initial_learning_rate) / (_F(1) + _F(self.decay_rate) *
+                                                 self.progress(step))
 
 
 class CosineDecay(LearningRateSchedule):
