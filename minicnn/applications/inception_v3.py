@@ -10,8 +10,7 @@ without; the layers are created in Keras's order, so their names
 ``get_weights`` order are Keras's.
 """
 from .. import layers
-from ..graph import KerasTensor
-from ..model import Model
+from ._common import finish, model_input, pooled
 from .imagenet_utils import decode_predictions  # noqa: F401  (Keras's module has it)
 from .imagenet_utils import preprocess_input as _preprocess
 
@@ -67,15 +66,8 @@ def InceptionV3(include_top=True, weights=None, input_tensor=None, input_shape=N
     """Inception v3 as Keras builds it (default input 299x299x3, at least 75x75).
     Keras's default ``weights="imagenet"`` is ``weights=None`` here (nothing is
     downloaded); a path to a Keras weights file loads it through Keras."""
-    if pooling not in (None, "avg", "max"):
-        raise ValueError(f"{name}: pooling must be None, 'avg' or 'max', received {pooling!r}")
-    if input_shape is None:
-        input_shape = (299, 299, 3) if include_top else (None, None, 3)
-    if any(d is not None and d < 75 for d in input_shape[:2]):
-        raise ValueError(f"{name}: input size must be at least 75x75, received {input_shape}")
-    if input_tensor is not None and not isinstance(input_tensor, KerasTensor):
-        raise TypeError(f"{name}: input_tensor must be a minicnn.Input tensor")
-    inputs = input_tensor if input_tensor is not None else layers.Input(shape=input_shape)
+    inputs = model_input(name, input_tensor, input_shape, include_top, pooling, (299, 299, 3),
+                         min_size=75)
 
     x = conv2d_bn(inputs, 32, 3, 3, strides=(2, 2), padding="valid")    # the stem
     x = conv2d_bn(x, 32, 3, 3, padding="valid")
@@ -107,15 +99,9 @@ def InceptionV3(include_top=True, weights=None, input_tensor=None, input_shape=N
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    model = Model(inputs, x, name=name)
-    if weights is not None:
-        from ._vgg import _load_weights
-        _load_weights(model, weights, name)
-    return model
+    else:
+        x = pooled(x, pooling)
+    return finish(inputs, x, name, weights)
 
 
 def preprocess_input(x, data_format=None):
