@@ -364,6 +364,30 @@ class _RandomLayer(_ImageLayer):
         return {**super().get_config(), "seed": self.seed}
 
 
+class _Sized:
+    """Resizing, CenterCrop and RandomCrop: an output of (height, width), made by a
+    ``_CropResize`` each forward, whose adjoint is the backward."""
+
+    def set_size(self, height, width):
+        self.height = _size(self.owner, "height", height)
+        self.width = _size(self.owner, "width", width)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.height, self.width, input_shape[3])
+
+    def crop_resize(self, x, box, interpolation="bilinear"):
+        """The ``box`` (top, left, height, width) of every image, resized to the output."""
+        op = _CropResize(box, (self.height, self.width), interpolation)
+        self.cache = {"op": op}
+        return op.forward(x)
+
+    def backward(self, dy, from_logits=False, compute_dx=True):
+        return self.cache["op"].adjoint(dy) if compute_dx else None
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
 # ----------------------------------------------------------------------------------
 # deterministic layers
 # ----------------------------------------------------------------------------------
@@ -396,7 +420,7 @@ class Rescaling(Layer):
         return {**super().get_config(), "scale": plain(self.scale), "offset": plain(self.offset)}
 
 
-class Resizing(_ImageLayer):
+class Resizing(_Sized, _ImageLayer):
     """Resize every image to (height, width) as ``tf.image.resize`` does (half-pixel
     centres, "bilinear" or "nearest", no antialiasing); ``crop_to_aspect_ratio=True``
     first crops the largest centred box of the target's aspect ratio. Acts in
@@ -407,8 +431,7 @@ class Resizing(_ImageLayer):
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
                  antialias=False, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.height = _size(self.owner, "height", height)
-        self.width = _size(self.owner, "width", width)
+        self.set_size(height, width)
         self.interpolation = check_keras_only(self.owner, "interpolation", interpolation,
                                               INTERPOLATIONS)
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
@@ -418,30 +441,21 @@ class Resizing(_ImageLayer):
         self.fill_value = fill_value
         self.antialias = check_keras_only(self.owner, "antialias", bool(antialias), (False,))
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.height, self.width, input_shape[3])
-
     def forward(self, x, training=False):
         x = self.check_image_input(x)
         h, w = x.shape[1:3]
         box = (aspect_crop_box(h, w, self.height, self.width) if self.crop_to_aspect_ratio
                else (0, 0, h, w))
-        op = _CropResize(box, (self.height, self.width), self.interpolation)
-        self.cache = {"op": op}
-        return op.forward(x)
-
-    def backward(self, dy, from_logits=False, compute_dx=True):
-        return self.cache["op"].adjoint(dy) if compute_dx else None
+        return self.crop_resize(x, box, self.interpolation)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation,
+        return {**super().get_config(), "interpolation": self.interpolation,
                 "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
                 "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
                 "fill_value": self.fill_value, "antialias": self.antialias}
 
 
-class CenterCrop(_ImageLayer):
+class CenterCrop(_Sized, _ImageLayer):
     """Keep the centred (height, width) box of every image (start ``(H - height) // 2``).
     An image smaller than the box on either side is instead cropped to the target's
     aspect ratio and resized (bilinear), as Keras's ``smart_resize``. Acts in
@@ -449,11 +463,7 @@ class CenterCrop(_ImageLayer):
 
     def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.height = _size(self.owner, "height", height)
-        self.width = _size(self.owner, "width", width)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.height, self.width, input_shape[3])
+        self.set_size(height, width)
 
     def forward(self, x, training=False):
         x = self.check_image_input(x)
@@ -462,15 +472,7 @@ class CenterCrop(_ImageLayer):
             box = ((h - self.height) // 2, (w - self.width) // 2, self.height, self.width)
         else:
             box = aspect_crop_box(h, w, self.height, self.width)
-        op = _CropResize(box, (self.height, self.width))
-        self.cache = {"op": op}
-        return op.forward(x)
-
-    def backward(self, dy, from_logits=False, compute_dx=True):
-        return self.cache["op"].adjoint(dy) if compute_dx else None
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
+        return self.crop_resize(x, box)
 
 
 # ----------------------------------------------------------------------------------
@@ -760,7 +762,7 @@ class RandomBrightness(_RandomLayer):
                 "value_range": list(self.value_range)}
 
 
-class RandomCrop(_RandomLayer):
+class RandomCrop(_Sized, _RandomLayer):
     """Crop a random (height, width) box, one offset for the whole batch (as Keras).
 
     In training, an image not larger than the box on both sides takes Keras's
@@ -774,11 +776,7 @@ class RandomCrop(_RandomLayer):
 
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.height = _size(self.owner, "height", height)
-        self.width = _size(self.owner, "width", width)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.height, self.width, input_shape[3])
+        self.set_size(height, width)
 
     def draw_sized(self, height, width):
         rng = self.rng()
@@ -803,21 +801,10 @@ class RandomCrop(_RandomLayer):
         x = self.check_image_input(x)
         h, w = x.shape[1:3]
         if not training:
-            op = _CropResize(aspect_crop_box(h, w, self.height, self.width),
-                             (self.height, self.width))
-        else:
-            t, l = (int(v) for v in self.transformation_for(x, transformation)[0, :2])
-            # Keras slices the box's size from the start, then resizes if it falls short
-            box_h, box_w = min(self.height, h - t), min(self.width, w - l)
-            op = _CropResize((t, l, box_h, box_w), (self.height, self.width))
-        self.cache = {"op": op}
-        return op.forward(x)
-
-    def backward(self, dy, from_logits=False, compute_dx=True):
-        return self.cache["op"].adjoint(dy) if compute_dx else None
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
+            return self.crop_resize(x, aspect_crop_box(h, w, self.height, self.width))
+        t, l = (int(v) for v in self.transformation_for(x, transformation)[0, :2])
+        # Keras slices the box's size from the start, then resizes if it falls short
+        return self.crop_resize(x, (t, l, min(self.height, h - t), min(self.width, w - l)))
 
 
 PREPROCESSING_LAYERS = (Rescaling, Resizing, CenterCrop, RandomFlip, RandomRotation,
