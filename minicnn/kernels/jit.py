@@ -557,26 +557,107 @@ def _is_pointwise(window):
             and window.padding == ((0, 0), (0, 0)))
 
 
-def conv2d_forward(x, kernel, bias, window, relu=False, workspace=None):
-    """x (N, H, W, C) -> (y (N, OH, OW, F), cache); see reference.conv2d_forward."""
-    n, h, w, c = x.shape
-    f = kernel.shape[-1]
-    (kh, kw), (oh, ow) = window.size, window.output_hw
-    if _is_pointwise(window):
-        cols = np.ascontiguousarray(x).reshape(n * h * w, c)          # (N*H*W, C)
-    else:
-        cols = im2col(x, window, out=_work_array(workspace, "cols", (n * oh * ow, kh * kw * c),
-                                                  x.dtype))            # (N*OH*OW, kh*kw*C)
-    z = matmul(cols, kernel.reshape(-1, f))                             # (N*OH*OW, F)
+def _bias_and_relu(z, bias, relu):
+    """z (rows, F) += bias, then max(., 0), in place (bias_relu when both)."""
     if bias is not None and relu:
-        bias_relu(z, bias)                                              # in place
+        bias_relu(z, bias)
     else:
         if bias is not None:
             z += bias
         if relu:
             np.maximum(z, 0, out=z)
-    cache = {"cols": cols, "kernel": kernel, "x_shape": x.shape, "window": window,
+
+
+# Rule: a thread that runs its kernels on one core (a batch worker) convolves
+# block by block when the whole cols matrix would pass BLOCKED_FROM_BYTES: a
+# few images' cols (about BLOCK_BYTES) are built, multiplied and dropped while
+# they are still in the core's cache, instead of writing the whole matrix to
+# memory and reading it back for each product; backward builds each block's
+# cols again. Gray and RGB inputs (fewer than ROWS_BELOW_C channels) keep the
+# whole-matrix path: their patches are short and the blocks lost there
+# (benchmarks/NOTES.md, entry 7).
+BLOCKED_FROM_BYTES = 8 << 20
+BLOCK_BYTES = 2 << 20
+
+
+def _blocked(x, kernel, window):
+    """Whether this convolution runs block by block (see the rule above)."""
+    n, _, _, c = x.shape
+    oh, ow = window.output_hw
+    cols_bytes = n * oh * ow * kernel.shape[0] * kernel.shape[1] * c * x.itemsize
+    return (c >= ROWS_BELOW_C and cols_bytes >= BLOCKED_FROM_BYTES and n > 1
+            and _all_threads() == 1)
+
+
+def _image_blocks(n, cols_bytes_per_image):
+    """[(first image, end image), ...]: runs of whole images, about BLOCK_BYTES of cols each."""
+    per = max(1, BLOCK_BYTES // cols_bytes_per_image)
+    return [(b, min(n, b + per)) for b in range(0, n, per)]
+
+
+def _conv2d_forward_blocked(x, kernel2d, bias, window, relu):
+    """z (N*OH*OW, F) of conv2d_forward, computed a few images at a time."""
+    n = x.shape[0]
+    p = window.output_hw[0] * window.output_hw[1]            # output pixels per image
+    k, f = kernel2d.shape
+    z = np.empty((n * p, f), dtype=x.dtype)                  # (N*OH*OW, F)
+    blocks = _image_blocks(n, p * k * x.itemsize)
+    buf = np.empty(((blocks[0][1] - blocks[0][0]) * p, k), dtype=x.dtype)
+    for b0, b1 in blocks:
+        cols = im2col(x[b0:b1], window, out=buf[:(b1 - b0) * p])        # (rows, kh*kw*C)
+        zb = z[b0 * p:b1 * p]                                            # (rows, F)
+        np.matmul(cols, kernel2d, out=zb)
+        _bias_and_relu(zb, bias, relu)                       # while zb is in the cache
+    return z
+
+
+def _conv2d_backward_blocked(dz, cache, need_dx):
+    """(dx, dkernel (kh*kw*C, F)) of conv2d_backward, a few images at a time: each
+    block's cols are built again from x; dkernel adds the blocks' products in order."""
+    x, window = cache["x"], cache["window"]
+    kernel2d = cache["kernel"].reshape(-1, dz.shape[1])      # (kh*kw*C, F)
+    n = x.shape[0]
+    p = window.output_hw[0] * window.output_hw[1]
+    k = kernel2d.shape[0]
+    blocks = _image_blocks(n, p * k * x.itemsize)
+    rows = (blocks[0][1] - blocks[0][0]) * p
+    buf = np.empty((rows, k), dtype=x.dtype)
+    dcols = np.empty((rows, k), dtype=x.dtype) if need_dx else None
+    kernel_t = np.ascontiguousarray(kernel2d.T)              # (F, kh*kw*C)
+    dkernel, part = np.empty_like(kernel2d), np.empty_like(kernel2d)
+    dx = np.zeros(x.shape, dtype=dz.dtype) if need_dx else None
+    for b0, b1 in blocks:
+        r0, r1 = b0 * p, b1 * p
+        cols = im2col(x[b0:b1], window, out=buf[:r1 - r0])   # (rows, kh*kw*C)
+        np.matmul(cols.T, dz[r0:r1], out=dkernel if b0 == 0 else part)   # (kh*kw*C, F)
+        if b0:
+            dkernel += part
+        if need_dx:
+            dcb = np.matmul(dz[r0:r1], kernel_t, out=dcols[:r1 - r0])    # (rows, kh*kw*C)
+            _col2im(dcb, dx[b0:b1], *_loop_args(window))
+    return dx, dkernel
+
+
+def conv2d_forward(x, kernel, bias, window, relu=False, workspace=None):
+    """x (N, H, W, C) -> (y (N, OH, OW, F), cache); see reference.conv2d_forward."""
+    n, h, w, c = x.shape
+    f = kernel.shape[-1]
+    (kh, kw), (oh, ow) = window.size, window.output_hw
+    cache = {"kernel": kernel, "x_shape": x.shape, "window": window,
              "has_bias": bias is not None, "workspace": workspace}
+    if _is_pointwise(window):
+        cols = np.ascontiguousarray(x).reshape(n * h * w, c)          # (N*H*W, C)
+    elif _blocked(x, kernel, window):
+        x = np.ascontiguousarray(x)
+        z = _conv2d_forward_blocked(x, kernel.reshape(-1, f), bias, window, relu)
+        cache["x"] = x                                   # backward builds cols again from x
+        return z.reshape(n, oh, ow, f), cache
+    else:
+        cols = im2col(x, window, out=_work_array(workspace, "cols", (n * oh * ow, kh * kw * c),
+                                                  x.dtype))            # (N*OH*OW, kh*kw*C)
+    z = matmul(cols, kernel.reshape(-1, f))                             # (N*OH*OW, F)
+    _bias_and_relu(z, bias, relu)
+    cache["cols"] = cols
     return z.reshape(n, oh, ow, f), cache
 
 
@@ -584,9 +665,12 @@ def conv2d_backward(dz, cache, need_dx=True):
     """(dx, dkernel, dbias) from dz (N, OH, OW, F); see reference.conv2d_backward."""
     kernel = cache["kernel"]
     f = kernel.shape[-1]
-    dz = dz.reshape(-1, f)                                              # (N*OH*OW, F)
-    dkernel = matmul_tn(cache["cols"], dz).reshape(kernel.shape)        # cols.T @ dz
+    dz = np.ascontiguousarray(dz).reshape(-1, f)                        # (N*OH*OW, F)
     dbias = column_sums(dz) if cache["has_bias"] else None              # dz.sum(axis=0)
+    if "x" in cache:                                                    # run block by block
+        dx, dkernel = _conv2d_backward_blocked(dz, cache, need_dx)
+        return dx, dkernel.reshape(kernel.shape), dbias
+    dkernel = matmul_tn(cache["cols"], dz).reshape(kernel.shape)        # cols.T @ dz
     if not need_dx:
         return None, dkernel, dbias
     kernel2d = kernel.reshape(-1, f)                                    # (kh*kw*C, F)

@@ -75,3 +75,70 @@ def test_fast_pointwise_shortcut_equals_the_equations():
     dz = rng.standard_normal(y_ref.shape)
     for a, b in zip(jit.conv2d_backward(dz, fast), reference.conv2d_backward(dz, ref)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture
+def one_core_kernels():
+    """The kernels as a batch worker runs them: one Numba thread, declared."""
+    import numba
+    before = numba.get_num_threads()
+    jit.one_thread(True)
+    yield
+    jit.one_thread(False)
+    numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("geometry", [
+    ((5, 7, 6, 4), (3, 2), (1, 1), (1, 1), "same"),
+    ((4, 9, 9, 5), (3, 3), (2, 2), (1, 1), "valid"),
+    ((3, 8, 7, 4), (2, 3), (1, 2), (2, 1), "same"),
+    ((6, 6, 6, 8), (3, 3), (1, 1), (1, 1), ((1, 0), (2, 1))),
+])
+@pytest.mark.parametrize("bias, relu, need_dx", [(True, True, True), (True, False, False),
+                                                 (False, True, True), (False, False, True)])
+def test_blocked_convolution_equals_the_equations(monkeypatch, one_core_kernels, geometry,
+                                                  bias, relu, need_dx):
+    """A worker convolves large batches a few images at a time, building each
+    block's cols again in backward: the same numbers as the readable twin (float64:
+    only the order of dkernel's sums differs), block sizes of one image and more."""
+    shape, size, strides, dilation, padding = geometry
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape)
+    kernel = rng.standard_normal((*size, shape[-1], 3))
+    b = rng.standard_normal(3) if bias else None
+    window = kernels.window(shape[1:3], size, strides, dilation, padding)
+    y_ref, ref = reference.conv2d_forward(x, kernel, b, window, relu=relu)
+    dz = rng.standard_normal(y_ref.shape) * (y_ref != 0 if relu else 1)
+    expected = reference.conv2d_backward(dz, ref, need_dx=need_dx)
+    monkeypatch.setattr(jit, "BLOCKED_FROM_BYTES", 0)
+    cols_per_image = np.prod(y_ref.shape[1:3]) * np.prod(kernel.shape[:3]) * x.itemsize
+    for images in (1, 2, shape[0]):
+        monkeypatch.setattr(jit, "BLOCK_BYTES", images * cols_per_image)
+        y, cache = jit.conv2d_forward(x, kernel, b, window, relu=relu)
+        assert "cols" not in cache and cache["x"] is x        # blocked: no cols kept
+        np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+        for got, want in zip(jit.conv2d_backward(dz, cache, need_dx=need_dx), expected):
+            if want is None:
+                assert got is None
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_blocked_convolution_only_on_one_core_for_large_colour_inputs(monkeypatch,
+                                                                      one_core_kernels):
+    window = kernels.window((6, 6), (3, 3))
+    kernel = np.ones((3, 3, 4, 2), np.float32)
+    big = np.ones((3, 6, 6, 4), np.float32)
+    monkeypatch.setattr(jit, "BLOCKED_FROM_BYTES", 0)
+    assert "x" in jit.conv2d_forward(big, kernel, None, window)[1]
+    gray = np.ones((3, 6, 6, 1), np.float32)                     # short patches: whole
+    assert "cols" in jit.conv2d_forward(gray, np.ones((3, 3, 1, 2), np.float32), None,
+                                        window)[1]
+    monkeypatch.setattr(jit, "BLOCKED_FROM_BYTES", big.size * 9 * 4 + 4)   # below the rule
+    assert "cols" in jit.conv2d_forward(big, kernel, None, window)[1]
+    monkeypatch.setattr(jit, "BLOCKED_FROM_BYTES", 0)
+    jit.one_thread(False)                                        # every core: whole
+    import numba
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        numba.set_num_threads(2)
+        assert "cols" in jit.conv2d_forward(big, kernel, None, window)[1]
