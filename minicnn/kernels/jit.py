@@ -297,10 +297,12 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
                         for ch in range(c):
                             v, best = x[b, ih, iw, ch], y[b, r, q, ch]
                             # strict '>': the first maximum wins; the first NaN
-                            # wins over any number, as np.argmax decides
-                            if v > best or (v != v and best == best):
-                                y[b, r, q, ch] = v
-                                arg[b, r, q, ch] = k
+                            # wins over any number, as np.argmax decides. Both
+                            # stores always happen (a select, not a branch), so
+                            # the loop compiles to vector instructions.
+                            take = (v > best) | ((v != v) & (best == best))
+                            y[b, r, q, ch] = v if take else best
+                            arg[b, r, q, ch] = k if take else arg[b, r, q, ch]
 
 
 def _pool_args(window):
