@@ -537,10 +537,12 @@ def matmul_tn(a, b):
 # * a 1x1, stride-1, unpadded kernel needs no im2col: x already is cols;
 # * bias and ReLU in one pass over z (bias_relu);
 # * work arrays above WORKSPACE_FROM_BYTES are kept in the caller's
-#   ``workspace`` dict and reused next step, because glibc maps a fresh large
-#   array from new memory and every step pays its page faults, while smaller
-#   arrays come back warm from the allocator (benchmarks/NOTES.md, 4).
-WORKSPACE_FROM_BYTES = 32 << 20
+#   ``workspace`` dict and reused next step, because the C allocator often
+#   hands a fresh large array out as new memory and every step then pays its
+#   page faults (a batch worker's thread allocates from its own arena, which
+#   gives memory back to the system more eagerly), while small arrays come
+#   back warm from the allocator's cache (benchmarks/NOTES.md, 4 and 8).
+WORKSPACE_FROM_BYTES = 4 << 20
 
 
 def _work_array(workspace, name, shape, dtype):
