@@ -15,7 +15,8 @@ shard order before the optimizer steps once:
 The numbers are Keras's up to float summation order: the loss is computed on
 the whole batch, BatchNormalization exchanges per-channel sums between the
 shards (``Shard.allreduce``, a barrier, as synchronized batch norm does), and
-Dropout masks are drawn for the whole batch before it is cut. The same seed
+Dropout draws for the whole batch before it is cut (one key; each worker then
+computes its rows of the batch's mask from it). The same seed
 and the same worker count give the same numbers, bit for bit.
 
 Worker 0 is the calling thread; the others are threads kept for the life of

@@ -129,8 +129,8 @@ class TrainingMixin:
                                                                 sample_weight)
                 per_shard = parallel.run(group, lambda shard: self._shard_backward(
                     data_adapters.rows(dy, slice(shard.start, shard.stop)), wrt_logits))
-            totals = [g.copy() for g in per_shard[0]]
-            for grads in per_shard[1:]:
+            totals = [a + b for a, b in zip(per_shard[0], per_shard[1])]   # in shard order
+            for grads in per_shard[2:]:
                 for total, g in zip(totals, grads):
                     total += g
             self.gradients = totals

@@ -41,6 +41,26 @@ def test_gradient_matches_finite_differences(reg):
                                rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("reg", CASES + [regularizers.L1L2()], ids=repr)
+@pytest.mark.parametrize("w", [W64, W32], ids=["float64", "float32"])
+def test_add_gradient_adds_the_gradient_in_place(reg, w):
+    """What training calls: grad += gradient(w) in place, the same numbers."""
+    start = R.standard_normal(w.shape).astype(w.dtype)
+    grad = start.copy()
+    reg.add_gradient(w, grad)
+    np.testing.assert_array_equal(grad, start + reg.gradient(w))
+
+
+def test_a_custom_regularizer_is_added_through_its_gradient():
+    class Twice(regularizers.Regularizer):
+        def gradient(self, w):
+            return 2 * w
+
+    grad = np.ones(3, np.float32)
+    Twice().add_gradient(np.arange(3, dtype=np.float32), grad)
+    np.testing.assert_array_equal(grad, [1, 3, 5])
+
+
 def test_l1_gradient_is_zero_at_zero():
     w = np.array([-2.0, 0.0, 3.0])
     np.testing.assert_array_equal(regularizers.L1(0.5).gradient(w), [-0.5, 0.0, 0.5])

@@ -204,3 +204,14 @@ def scatter_add_rows(ids, rows, num_rows):
 
 KERNELS += ("depthwise_conv2d_forward", "depthwise_conv2d_backward", "scatter_add_rows")
 __all__ += ["depthwise_conv2d_forward", "depthwise_conv2d_backward", "scatter_add_rows"]
+
+
+# -- dropout: counter-based keep-decisions, fused with the product ----------------------
+def dropout_apply(x, key, start, threshold, scale):
+    """x (N, ...) -> x * scale where kept, x * 0 where dropped (same shape); element j
+    of x is element start + j of the batch's mask with this key (reference.dropout_keep)."""
+    return implementation().dropout_apply(x, key, start, threshold, scale)
+
+
+KERNELS += ("dropout_apply",)
+__all__ += ["dropout_apply"]

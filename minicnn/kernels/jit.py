@@ -18,6 +18,8 @@ import numpy as np
 from numba import njit, prange
 from numba.misc.appdirs import AppDirs
 
+from . import reference
+
 
 def _writable(folder):
     """True when a file can be created in ``folder`` (made if missing)."""
@@ -683,6 +685,33 @@ def conv2d_backward(dz, cache, need_dx=True):
     dcols = matmul(dz, kernel2d.T, out=_work_array(cache["workspace"], "dcols",
                                                     (dz.shape[0], kernel2d.shape[0]), dz.dtype))
     return col2im(dcols, cache["x_shape"], cache["window"]), dkernel, dbias
+
+
+# -- dropout, fast path ---------------------------------------------------------------
+# reference.dropout_keep, one element at a time, fused with the product: one
+# pass reads x and writes y, and no mask is stored (backward hashes again).
+_GAMMA, _MIX_1, _MIX_2 = reference.GAMMA, reference.MIX_1, reference.MIX_2
+_S27, _S30, _S31, _S32, _ONE = (np.uint64(k) for k in (27, 30, 31, 32, 1))
+
+
+@parallel_loops
+def _dropout_apply(x, out, key, start, threshold, scale, zero):
+    for i in prange(x.size):                   # uint64 throughout: products wrap mod 2**64
+        z = key + (start + np.uint64(i) + _ONE) * _GAMMA
+        z = (z ^ (z >> _S30)) * _MIX_1
+        z = (z ^ (z >> _S27)) * _MIX_2
+        z = z ^ (z >> _S31)
+        out[i] = x[i] * (scale if (z >> _S32) >= threshold else zero)
+
+
+def dropout_apply(x, key, start, threshold, scale):
+    """x * scale where kept, x * 0 where dropped; see reference.dropout_apply."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty_like(flat)
+    cast = x.dtype.type
+    _dropout_apply(flat, out, np.uint64(key), np.uint64(start), np.uint64(threshold),
+                   cast(scale), cast(0))
+    return out.reshape(x.shape)
 
 
 # -- depthwise convolution, fast path -------------------------------------------------

@@ -220,6 +220,39 @@ def matmul_tn(a, b):
     return a.T @ b
 
 
+# -- dropout: a counter-based random stream --------------------------------------------
+# Element i of a batch's dropout mask (counted in C order over the whole batch)
+# is decided by a hash of (key, i) alone, so any rows of the mask can be drawn
+# by themselves, by any worker, in any order, and give what the whole batch
+# would: the batch split across the cores keeps the masks of one worker. The
+# hash is SplitMix64 (Steele, Lea and Flood, 2014; the stream Java's
+# SplittableRandom and the xoshiro seeders use): the (i+1)-th output of the
+# stream that starts at ``key``. Kept when its top 32 bits reach ``threshold``
+# = ceil(rate * 2**32), i.e. with probability 1 - rate (to 2**-32).
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
+MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX_2 = np.uint64(0x94D049BB133111EB)
+
+
+def dropout_keep(key, start, count, threshold):
+    """Keep-decisions (bool, count) of mask elements start, ..., start+count-1."""
+    with np.errstate(over="ignore"):                        # uint64 products wrap, by design
+        i = np.arange(start, start + count, dtype=np.uint64)
+        z = np.uint64(key) + (i + np.uint64(1)) * GAMMA
+        z = (z ^ (z >> np.uint64(30))) * MIX_1
+        z = (z ^ (z >> np.uint64(27))) * MIX_2
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(32)) >= np.uint64(threshold)
+
+
+def dropout_apply(x, key, start, threshold, scale):
+    """x (any shape) -> x * scale where kept, x * 0 where dropped (so NaN and inf stay
+    NaN, as TensorFlow's scale-then-mask does): the forward of Dropout with
+    x, and its backward with dy (the same key, the same decisions)."""
+    keep = dropout_keep(key, start, x.size, threshold).reshape(x.shape)
+    return x * np.where(keep, x.dtype.type(scale), x.dtype.type(0))
+
+
 # -- depthwise convolution (DepthwiseConv2D, SeparableConv2D) --------------------------
 # Each input channel c has its own M filters; output channel c*M + m is channel c
 # under its filter m (Keras's order). The receptive fields are im2col's rows,

@@ -246,7 +246,7 @@ class Layer:
     def add_regularization_grads(self):
         """Add d(penalty)/dw to ``grads`` (called by the model after ``backward``)."""
         for key, reg in getattr(self, "_regularizers", {}).items():
-            self.grads[key] += reg.gradient(self.params[key]).astype(self.dtype, copy=False)
+            reg.add_gradient(self.params[key], self.grads[key])
 
     def apply_constraints(self):
         for key, constraint in getattr(self, "_constraints", {}).items():

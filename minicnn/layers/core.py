@@ -1,4 +1,6 @@
 """Dense, Flatten, Dropout, ZeroPadding2D and the Input declaration."""
+import math
+
 import numpy as np
 
 from .. import backend, kernels, parallel
@@ -146,6 +148,33 @@ class Flatten(Layer):
         return {**super().get_config(), "data_format": self.data_format}
 
 
+class DropoutDraw:
+    """One Dropout layer's random draw for a batch: a 64-bit key, the mask's shape, and
+    where these rows start in the batch's mask (counted in elements, C order).
+
+    The decisions come from a counter-based stream (``kernels.reference.dropout_keep``):
+    element i depends on (key, i) alone. So a worker computes its own rows with
+    ``draw[start:stop]`` and gets what the whole batch would have had, and backward
+    recomputes the mask instead of storing it."""
+
+    def __init__(self, key, shape, rate, start=0):
+        self.key, self.shape, self.rate, self.start = np.uint64(key), tuple(shape), rate, start
+        self.threshold = min(math.ceil(rate * 2 ** 32), 2 ** 32)   # kept: top 32 bits >= this
+
+    def __getitem__(self, rows):
+        """The draw of rows ``rows.start:rows.stop`` (a slice along the batch axis)."""
+        first, stop, _ = rows.indices(self.shape[0])
+        per_row = math.prod(self.shape[1:])
+        return DropoutDraw(self.key, (stop - first, *self.shape[1:]), self.rate,
+                           self.start + first * per_row)
+
+    def keep(self):
+        """The keep-decisions as a bool array of ``shape``."""
+        size = math.prod(self.shape)
+        return kernels.reference.dropout_keep(self.key, self.start, size,
+                                              self.threshold).reshape(self.shape)
+
+
 class Dropout(Layer):
     """Inverted dropout: at training time zero a fraction ``rate`` of the units and
     scale the rest by ``1 / (1 - rate)``, so inference needs no change.
@@ -174,42 +203,61 @@ class Dropout(Layer):
                              f"and Nones, received noise_shape={noise_shape!r}")
         return tuple(None if d is None else int(d) for d in dims)
 
-    def _make_mask(self, shape):
+    def _noise_shape_for(self, shape):
+        """The shape of the mask for an input of ``shape``: ``noise_shape`` with its Nones
+        filled in, checked to broadcast (Keras's rule), or the input's shape."""
+        if self.noise_shape is None:
+            return tuple(shape)
+        noise = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape))
+        if len(self.noise_shape) != len(shape) or any(n not in (1, s) for n, s in zip(noise, shape)):
+            raise ValueError(f"{self.owner}: noise_shape={self.noise_shape} does not fit input "
+                             f"shape {tuple(shape)} (one entry per axis, each 1, None or the "
+                             f"input's size)")
+        return noise
+
+    def _draw(self, shape):
+        """A fresh ``DropoutDraw`` (one key from the layer's or the shared generator) for
+        an input of ``shape``."""
         rng = self._rng if self._rng is not None else backend.rng()
-        if self.noise_shape is not None:     # None entries follow the input (Keras)
-            noise = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape))
-            if len(self.noise_shape) != len(shape) or any(
-                    n not in (1, s) for n, s in zip(noise, shape)):
-                raise ValueError(f"{self.owner}: noise_shape={self.noise_shape} does not fit "
-                                 f"input shape {shape} (one entry per axis, each 1, None "
-                                 f"or the input's size)")
-            shape = noise
-        return rng.random(shape, dtype=np.float32) >= np.float32(self.rate)   # as Keras: float32
+        key = rng.integers(0, 2 ** 64, dtype=np.uint64)
+        return DropoutDraw(key, self._noise_shape_for(shape), self.rate)
 
     def draw_batch_noise(self, rows):
-        """The keep-mask of a whole batch, drawn before the batch is split."""
+        """The draw of a whole batch, made before the batch is split (a key: each worker
+        then computes its own rows' decisions)."""
         if self.rate == 0:
             return None
-        return self._make_mask((rows, *self.input_shape[1:]))
+        return self._draw((rows, *self.input_shape[1:]))
 
     def forward(self, x, training=False, mask=None):
         """``mask`` (bool, broadcastable to x) replaces the random draw, for tests."""
         x = self.check_input(x)
         if not training or self.rate == 0:
-            self.cache = {"scaled_mask": None}
+            self.cache = {"scale": None}
             return x
-        shard = parallel.current()
-        if mask is None and shard is not None and self in shard.group.noise:
-            mask = shard.batch_noise(self)             # this shard's rows of the batch's mask
-        keep = self._make_mask(x.shape) if mask is None else np.asarray(mask, dtype=bool)
+        scale = self.dtype.type(1 / (1 - self.rate))
+        if mask is None:
+            shard = parallel.current()
+            split = shard is not None and self in shard.group.noise
+            draw = shard.batch_noise(self) if split else self._draw(x.shape)   # this shard's rows
+            self._noise_shape_for(x.shape)               # the input must fit noise_shape
+            if draw.shape == x.shape:                    # one decision per element: fused
+                self.cache = {"scale": scale, "draw": draw}
+                return kernels.dropout_apply(x, draw.key, draw.start, draw.threshold, scale)
+            mask = draw.keep()                           # (noise shape), broadcast below
         # TensorFlow scales first, then masks: y = (x * 1/(1-rate)) * keep
-        scaled_mask = np.where(keep, self.dtype.type(1 / (1 - self.rate)), self.dtype.type(0))
-        self.cache = {"scaled_mask": scaled_mask}
+        scaled_mask = np.where(np.asarray(mask, dtype=bool), scale, self.dtype.type(0))
+        self.cache = {"scale": scale, "scaled_mask": scaled_mask}
         return x * scaled_mask
 
     def backward(self, dy, from_logits=False, compute_dx=True):
-        scaled_mask = self.cache["scaled_mask"]
-        return dy if scaled_mask is None else dy * scaled_mask
+        cache = self.cache
+        if cache["scale"] is None:
+            return dy
+        if "draw" in cache:                              # the same decisions, hashed again
+            draw = cache["draw"]
+            return kernels.dropout_apply(dy, draw.key, draw.start, draw.threshold, cache["scale"])
+        return dy * cache["scaled_mask"]
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed,

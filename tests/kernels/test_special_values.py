@@ -95,6 +95,20 @@ def test_bias_relu_relu_backward_and_column_sums(case):
     assert_same(jit.column_sums(z), reference.column_sums(z), exact=True)
 
 
+@given(matrices(MOVE), st.integers(0, 2 ** 64 - 1), st.integers(0, 10 ** 6),
+       st.floats(0, 0.99))
+def test_dropout_apply(case, key, start, rate):
+    """Kept cells are x * scale, dropped ones x * 0 (NaN and inf stay NaN), the same
+    cells in both twins, bit for bit, and -0 keeps its sign."""
+    x, _ = case
+    threshold = int(np.ceil(rate * 2 ** 32))
+    scale = np.float32(1 / (1 - rate))
+    y, y_ref = (twin.dropout_apply(x, key, start, threshold, scale) for twin in (jit, reference))
+    assert_same(y, y_ref, exact=True)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(y_ref))
+    assert np.isnan(y).sum() >= np.isnan(x).sum()                # NaN never becomes a number
+
+
 @given(matrices(ADD), matrices(ADD))
 def test_matrix_products(first, second):
     a, _ = first

@@ -102,6 +102,34 @@ def test_dropout_gradient_uses_the_same_mask():
     np.testing.assert_array_equal(layer.backward(np.ones_like(x)), np.where(mask, 1 / 0.6, 0))
 
 
+def test_dropout_backward_recomputes_the_forward_decisions():
+    minicnn.set_random_seed(3)
+    layer = L.Dropout(0.3)
+    layer.build((None, 6, 7))
+    x = np.random.default_rng(3).uniform(1, 2, (5, 6, 7)).astype(np.float32)   # no zeros
+    y = layer.forward(x, training=True)
+    kept = y != 0
+    assert 0 < kept.mean() < 1
+    np.testing.assert_array_equal(y, np.where(kept, x * np.float32(1 / 0.7), 0))
+    dy = np.random.default_rng(4).standard_normal(x.shape).astype(np.float32)
+    np.testing.assert_array_equal(layer.backward(dy), np.where(kept, dy * np.float32(1 / 0.7), 0))
+
+
+def test_dropout_draw_rows_are_the_whole_batch_rows():
+    """Any rows of a batch's draw, drawn alone, are those rows of the whole draw
+    (what lets each worker compute its own shard's mask)."""
+    from minicnn.layers.core import DropoutDraw
+    draw = DropoutDraw(key=2 ** 63 + 12345, shape=(10, 3, 4), rate=0.25)
+    whole = draw.keep()
+    for lo, hi in [(0, 10), (0, 3), (3, 7), (9, 10), (4, 4)]:
+        np.testing.assert_array_equal(draw[lo:hi].keep(), whole[lo:hi])
+    x = np.ones((3, 3, 4), np.float32)
+    part = draw[3:6]
+    y = minicnn.kernels.dropout_apply(x, part.key, part.start, part.threshold, 4 / 3)
+    np.testing.assert_array_equal(y != 0, whole[3:6])
+    assert abs(DropoutDraw(7, (1000, 1000), 0.25).keep().mean() - 0.75) < 0.002
+
+
 def test_dropout_statistics_and_inference_identity():
     minicnn.set_random_seed(0)
     layer = L.Dropout(0.2)
