@@ -466,11 +466,11 @@ def _column_sums(a, out, bands):
 def column_sums(a):
     """a (rows, F) -> (F,): the bias gradient; the same additions, in the same order,
     as ``a.sum(axis=0)``, so the result is bit-identical."""
-    if a.shape[1] < 16:
-        # NumPy sums a single column pairwise; narrow bands would share cache lines
-        return a.sum(axis=0)
+    if a.shape[1] == 1:
+        return a.sum(axis=0)                   # NumPy sums a single column pairwise
     out = np.empty(a.shape[1], dtype=a.dtype)
     bands = max(1, min(_all_threads(), a.shape[1] // 16))        # >= 16 floats each
+    # (fewer than 16 columns: one band, as narrow bands would share cache lines)
     _column_sums(np.ascontiguousarray(a), out, bands)
     return out
 
