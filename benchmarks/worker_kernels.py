@@ -17,26 +17,24 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from minicnn import zoo
 from minicnn.kernels import jit, reference
 
-MODELS = ("keras_mnist_convnet", "lenet5_classic", "lenet5_tf", "emotion_net")
-BATCH = {"keras_mnist_convnet": 64, "lenet5_classic": 64, "lenet5_tf": 128, "emotion_net": 128}
-
-
 def conv_cases():
-    """``[(label, x shape, kernel shape, window, need_dx)]``: each distinct zoo conv."""
+    """``{label: (x shape, kernel shape, window, need_dx)}``: each distinct conv of the
+    benchmark's four networks, at half the source batch (one of two workers)."""
+    from . import models
     cases = {}
-    for name in MODELS:
-        model = getattr(zoo, name)()
+    for name, spec in models.ZOO.items():
+        model = models.build_minicnn(spec)
         first = True
         for layer in model.layers:
             if type(layer).__name__ != "Conv2D":
                 continue
-            shape = (BATCH[name] // 2, *layer.input_shape[1:])
-            label = f"{name}: {layer.filters} {layer.kernel_size[0]}x{layer.kernel_size[1]} on " \
-                    f"{'x'.join(map(str, shape))}"
-            cases[label] = (shape, layer.params["kernel"].shape, layer.window(), not first)
+            shape = (spec["batch"] // 2, *layer.input_shape[1:])
+            label = (f"{name}: {layer.filters} {layer.kernel_size[0]}x{layer.kernel_size[1]} "
+                     f"on {'x'.join(map(str, shape))}")
+            cases.setdefault(label, (shape, layer.params["kernel"].shape, layer.window(),
+                                     not first))
             first = False
     return cases
 

@@ -140,3 +140,13 @@ def test_training_flops_count_each_conv_and_dense_layer():
     expected = 2 * macs[0] * 2 + sum(2 * m * 3 for m in macs[1:])   # no input gradient first
     assert training_mflop(minicnn.zoo.keras_mnist_convnet()) * 1e6 == expected
     assert 16 < expected / 1e6 < 17
+
+
+def test_worker_kernel_probe_lists_each_zoo_convolution_once():
+    from benchmarks import worker_kernels
+    cases = worker_kernels.conv_cases()
+    assert len(cases) == 10                      # 3 + 2 + 3 + 2 convs
+    firsts = [label for label, (_, _, _, need_dx) in cases.items() if not need_dx]
+    assert len(firsts) == 4                      # a network's first conv needs no dx
+    shapes = {label: shape for label, (shape, *_) in cases.items()}
+    assert shapes["emotion: 64 3x3 on 64x24x24x32"] == (64, 24, 24, 32)   # half of 128
