@@ -202,21 +202,26 @@ def test_a_split_batch_worker_runs_the_update_on_its_one_thread(monkeypatch):
         assert_same_bits(got, want)
 
 
-def test_small_variables_run_on_one_thread_large_ones_on_every_core(monkeypatch):
+def test_small_variables_take_the_serial_twin_large_ones_every_core(monkeypatch):
     monkeypatch.setattr(optim_jit, "SERIAL_BELOW", 1000)
     jit.restore_threads()                               # this thread's count, as it was
     every_core = numba.get_num_threads()
+    calls = []
+    for twin in ("serial", "parallel"):
+        compiled = getattr(optim_jit._sgd, twin)
+        monkeypatch.setattr(optim_jit._sgd, twin,
+                            lambda *a, _c=compiled, _t=twin: calls.append(_t) or _c(*a))
     lr, zero = np.float32(0.5), np.float32(0)
     small, large = np.ones(999, np.float32), np.ones(1000, np.float32)
     try:
         optim_jit.sgd_update(small, small.copy(), None, lr, zero, False)
-        assert numba.get_num_threads() == 1
         optim_jit.sgd_update(large, large.copy(), None, lr, zero, False)
-        assert numba.get_num_threads() == every_core
+        assert numba.get_num_threads() == every_core    # the parallel twin had every core
         optim_jit.sgd_update(small, small.copy(), None, lr, zero, False)
     finally:
         jit.restore_threads()
     assert numba.get_num_threads() == every_core
+    assert calls == ["serial", "parallel", "serial"]
     np.testing.assert_array_equal(small, np.full(999, 0.25, np.float32))  # 1 -> 0.5 -> 0.25
     np.testing.assert_array_equal(large, np.full(1000, 0.5, np.float32))
 
@@ -227,19 +232,22 @@ def test_the_compiled_kernels_fuse_no_multiply_add(monkeypatch):
     round once and change the last bit of some results). Compiled afresh here:
     Numba shows no machine code for a kernel loaded from its disk cache."""
     fused_ops = re.compile(r"\b(v?fn?m(add|sub)\w*|fml[as])\b", re.IGNORECASE)
-    for name in k.OPTIMIZER_KERNELS:
-        kernel = getattr(optim_jit, "_" + name[:-len("_update")])
-        options = {key: value for key, value in kernel.compiled.targetoptions.items()
-                   if key != "nopython"}                 # njit's own, refused twice
-        fresh = numba.njit(**options)(kernel.compiled.py_func)
-        monkeypatch.setattr(kernel, "compiled", fresh)
-        for dtype in DTYPES:
-            (fused, _), _ = _twin_arguments(*KERNEL_CASES[name][-1], (8,), dtype, 0)
-            getattr(optim_jit, name)(g=np.ones(8, dtype), **fused)
-        assert len(fresh.signatures) == 2, name
-        for asm in fresh.inspect_asm().values():
-            assert "div" in asm or name == "sgd_update", name     # the kernel's own code
-            assert not fused_ops.search(asm), (name, fused_ops.search(asm).group(0))
+    for twin, serial_below in (("serial", 2**62), ("parallel", 0)):
+        monkeypatch.setattr(optim_jit, "SERIAL_BELOW", serial_below)     # force this twin
+        for name in k.OPTIMIZER_KERNELS:
+            kernel = getattr(optim_jit, "_" + name[:-len("_update")])
+            options = {key: value for key, value in getattr(kernel, twin).targetoptions.items()
+                       if key != "nopython"}             # njit's own, refused twice
+            fresh = numba.njit(**options)(getattr(kernel, twin).py_func)
+            monkeypatch.setattr(kernel, twin, fresh)
+            for dtype in DTYPES:
+                (fused, _), _ = _twin_arguments(*KERNEL_CASES[name][-1], (8,), dtype, 0)
+                getattr(optim_jit, name)(g=np.ones(8, dtype), **fused)
+            assert len(fresh.signatures) == 2, (twin, name)
+            for asm in fresh.inspect_asm().values():
+                assert "div" in asm or name == "sgd_update", name     # the kernel's own code
+                assert not fused_ops.search(asm), (twin, name, fused_ops.search(asm).group(0))
+    jit.restore_threads()
 
 
 def test_optimizer_kernels_are_dispatch_functions_with_twins_of_one_signature():

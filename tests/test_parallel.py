@@ -6,6 +6,7 @@ import pytest
 
 import minicnn
 from minicnn import layers, parallel
+from minicnn.parity.compare import TOLERANCES
 
 
 @pytest.fixture
@@ -79,8 +80,12 @@ def test_float32_split_training_stays_within_parity_tolerance(workers):
         minicnn.set_random_seed(3)
         model.fit(x, y, batch_size=12, epochs=2, verbose=0)
         results.append(model.get_weights())
+    # The network holds batch norm, so the documented float32 batch-norm tolerance applies
+    # (docs/keras_semantics.md "Tolerances"); Adam also turns summation-order noise in a
+    # near-zero gradient (a Dense bias whose ReLU units are mostly off) into part of a step.
+    rtol, atol = TOLERANCES["batchnorm"]["cpu"]
     for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 def test_same_seed_and_worker_count_give_the_same_numbers_bit_for_bit(workers):

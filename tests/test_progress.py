@@ -29,9 +29,11 @@ def test_fit_announces_compilation_only_when_the_cache_is_cold(monkeypatch, caps
 
 
 def test_the_disk_cache_check_names_this_sources_index_file():
-    path = jit._im2col.compiled._cache._cache_file._index_path
-    line = jit._im2col.compiled.py_func.__code__.co_firstlineno
-    assert path.endswith(".nbi") and f"_im2col-{line}." in path
+    path = jit._im2col.serial._cache._cache_file._index_path
+    line = jit._im2col.serial.py_func.__code__.co_firstlineno
+    assert path.endswith(".nbi") and f"_im2col_serial-{line}." in path
+    other = jit._im2col.parallel._cache._cache_file._index_path
+    assert f"_im2col-{line}." in other        # the twins keep separate cache files
     jit.im2col(np.zeros((1, 4, 4, 1), np.float32), kernels.window((4, 4), (3, 3)))
     assert jit.compiled_in_process() and jit.compiled_on_disk() == bool(jit.JIT["cache"])
 

@@ -11,6 +11,7 @@ machine pays the compile time.
 import os
 import tempfile
 import threading
+import types
 import warnings
 
 import numba
@@ -59,7 +60,7 @@ def compiled_on_disk():
     file of an im2col kernel, named after its current line, exists): a first call then
     loads them in well under a second instead of compiling for several."""
     try:
-        return any(os.path.exists(probe.compiled._cache._cache_file._index_path)
+        return any(os.path.exists(probe.serial._cache._cache_file._index_path)
                    for probe in (_im2col, _im2col_rows))
     except AttributeError:                       # no disk cache (or another Numba)
         return False
@@ -68,8 +69,8 @@ def compiled_on_disk():
 def compiled_in_process():
     """Whether the im2col kernels (every convolution uses one) were compiled or loaded
     in this process already."""
-    return any(getattr(probe.compiled, "signatures", True)       # (True: Numba is off)
-               for probe in (_im2col, _im2col_rows))
+    return any(getattr(twin, "signatures", True)                 # (True: Numba is off)
+               for probe in (_im2col, _im2col_rows) for twin in (probe.serial, probe.parallel))
 
 # Rule: a loop whose largest array has fewer elements than this runs on one
 # thread, because waking the other cores costs more than it saves on small
@@ -95,17 +96,21 @@ def _one_thread():
 # Numba's thread count is a per-thread setting, and reading or setting it takes
 # a lock (about 35 of the 175 us of a batch-1 forward when asked around every
 # loop). So each thread remembers the count it found ("full") and the one it
-# set last, and changes it only when a loop needs the other one;
-# ``restore_threads`` (end of fit/predict) gives the thread its count back.
+# set last, and changes it only when a parallel loop finds it lowered (a batch
+# worker sets 1); ``restore_threads`` (end of fit/predict) gives the thread its
+# count back.
 def _threads_for(work):
+    """1 when ``work`` (elements) is below SERIAL_BELOW, else every core, with
+    Numba's count for this thread set to it."""
     state = _thread.__dict__
     if "full" not in state:
         state["full"] = state["now"] = numba.get_num_threads()
-    want = 1 if work < SERIAL_BELOW else state["full"]
-    if state["now"] != want:
-        numba.set_num_threads(want)
-        state["now"] = want
-    return want
+    if work < SERIAL_BELOW:
+        return 1                               # the serial twin runs: no count to set
+    if state["now"] != state["full"]:
+        numba.set_num_threads(state["full"])
+        state["now"] = state["full"]
+    return state["full"]
 
 
 def _all_threads():
@@ -122,17 +127,35 @@ def restore_threads():
         del state["full"], state["now"]
 
 
+def twins(fn, **options):
+    """``fn`` compiled twice, as (serial, parallel): the serial twin runs each ``prange``
+    as a plain ``range`` on the calling thread; the parallel one spreads it over
+    Numba's threads. The loop bodies are the same, so the results are the same bit
+    for bit. The serial twin compiles in about a third of the time (no parallel
+    lowering) and is all a batch worker or a small loop ever calls, so a model
+    trained on split batches never compiles a parallel twin.
+
+    The serial twin compiles a copy of ``fn`` named ``<name>_serial``: Numba's disk
+    cache files a kernel under its name and line, and its index does not tell a
+    parallel compilation from a serial one."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
+                              fn.__defaults__, fn.__closure__)
+    copy.__qualname__, copy.__doc__ = fn.__qualname__ + "_serial", fn.__doc__
+    return njit(**JIT, **options)(copy), njit(parallel=True, **JIT, **options)(fn)
+
+
 def parallel_loops(fn):
-    """Compile ``fn`` with its ``prange`` spread over every core, and run it on
-    one thread when the largest array argument has fewer than ``SERIAL_BELOW``
-    elements (with one thread Numba runs the loop in place, waking nobody)."""
-    compiled = njit(parallel=True, **JIT)(fn)
+    """``fn``'s twins (see ``twins``): the serial one in a batch worker or when the
+    largest array argument has fewer than ``SERIAL_BELOW`` elements, the parallel
+    one (on every core) otherwise."""
+    serial, parallel = twins(fn)
 
     def run(*args):
-        if not _one_thread():
-            _threads_for(max(a.size for a in args if isinstance(a, np.ndarray)))
-        return compiled(*args)
-    run.compiled, run.__name__, run.__doc__ = compiled, fn.__name__, fn.__doc__
+        if _one_thread() or _threads_for(max(a.size for a in args if isinstance(a, np.ndarray))) == 1:
+            return serial(*args)
+        return parallel(*args)
+    run.serial, run.parallel = serial, parallel
+    run.__name__, run.__doc__ = fn.__name__, fn.__doc__
     return run
 
 
@@ -460,7 +483,9 @@ def _column_sums(a, out, bands):
             row = a[r, lo:hi]
             for k in range(hi - lo):
                 acc[k] += row[k]
-        out[lo:hi] = acc
+        band = out[lo:hi]
+        for k in range(hi - lo):               # (a loop: `out[lo:hi] = acc` compiles
+            band[k] = acc[k]                   # a shape check's error text, seconds)
 
 
 def column_sums(a):

@@ -27,14 +27,15 @@ _FAST = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _elementwise(fn):
-    """Compile ``fn(n, ...)``, whose ``prange(n)`` runs over the elements, and run it on
-    one thread when ``n < SERIAL_BELOW`` or in a worker of a split batch. The thread
-    count is set the way the loops of ``jit.py`` set it (``jit._threads_for``)."""
+    """Compile ``fn(n, ...)``, whose ``prange(n)`` runs over the elements, as serial
+    and parallel twins (``jit.twins``), and run the serial one when ``n < SERIAL_BELOW``
+    or in a worker of a split batch, the parallel one on every core otherwise."""
     def run(n, *args):
-        if not jit._one_thread():             # a worker's count is 1 already
-            jit._threads_for(jit.SERIAL_BELOW if n >= SERIAL_BELOW else 0)  # every core, or one
-        return run.compiled(n, *args)
-    run.compiled = njit(parallel=True, error_model="numpy", **JIT)(fn)
+        if jit._one_thread() or n < SERIAL_BELOW:
+            return run.serial(n, *args)
+        jit._threads_for(jit.SERIAL_BELOW)     # every core
+        return run.parallel(n, *args)
+    run.serial, run.parallel = jit.twins(fn, error_model="numpy")
     run.__name__ = fn.__name__
     return run
 

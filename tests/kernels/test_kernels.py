@@ -1,8 +1,8 @@
 """Every Numba kernel against its NumPy twin, on random shapes and geometries.
 
-Each loop kernel is compiled once with ``parallel=True`` and run either
-across the cores or on one thread (``jit.parallel_loops``, ``SERIAL_BELOW``);
-the property tests draw which way it runs.
+Each loop kernel is compiled twice, as a parallel twin that runs across the
+cores and a serial one that runs on the calling thread (``jit.parallel_loops``,
+``SERIAL_BELOW``); the property tests draw which one runs.
 """
 import contextlib
 
