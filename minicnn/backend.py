@@ -37,6 +37,36 @@ def _ask_for_sleeping_threads():
 
 _ask_for_sleeping_threads()
 
+
+# Rule: keep freed memory in the process instead of handing it back to the
+# system after every batch, unless the user tuned glibc's malloc themselves.
+# A batch worker's thread allocates from its own malloc arena; by default
+# glibc maps each array above a moving threshold afresh and trims a thread
+# arena's free memory soon, so every call faulted its output arrays in again
+# (MNIST convnet, batch-256 predict on 2 workers: 2,400-4,400 page faults and
+# 11,300-12,200 img/s per call, then 370-700 faults and 14,500-17,000 img/s).
+# Arrays up to 32 MiB come from the arenas and up to 64 MiB of free memory is
+# kept per arena. glibc only (Linux); elsewhere nothing changes.
+MMAP_THRESHOLD_BYTES = 32 << 20      # glibc's largest allowed mmap threshold
+TRIM_THRESHOLD_BYTES = 64 << 20
+
+
+def _keep_freed_memory():
+    """True when the thresholds were set (glibc, and no MALLOC_* choice of the user's)."""
+    import ctypes
+    import platform
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    if {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"} & set(os.environ):
+        return False                             # the user's choice stands
+    libc = ctypes.CDLL(None)
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD_BYTES)
+                and libc.mallopt(m_trim_threshold, TRIM_THRESHOLD_BYTES))
+
+
+MALLOC_TUNED = _keep_freed_memory()
+
 _FLOATX = "float32"
 _VALID_FLOATX = ("float32", "float64")
 _VALID_BACKENDS = ("numba", "numpy")
