@@ -460,16 +460,16 @@ def bias_relu(z, b):
 
 @parallel_loops
 def _relu_backward(dy, y, dz):
-    for r in prange(dy.shape[0]):
-        for k in range(dy.shape[1]):
-            dz[r, k] = dy[r, k] if y[r, k] > 0 else 0
+    # One flat loop: a (rows, F) loop nest with F = 6 (LeNet-5) ran 27x slower.
+    for i in prange(dy.shape[0]):
+        dz[i] = dy[i] if y[i] > 0 else 0
 
 
 def relu_backward(dy, y):
-    """dz = dy where y > 0 else 0, for any shape (flattened to 2-D inside)."""
-    dy2 = np.ascontiguousarray(dy).reshape(-1, dy.shape[-1])   # (rows, F)
-    dz = np.empty_like(dy2)
-    _relu_backward(dy2, np.ascontiguousarray(y).reshape(dy2.shape), dz)
+    """dz = dy where y > 0 else 0, for any shape (flattened to 1-D inside)."""
+    dy1 = np.ascontiguousarray(dy).reshape(-1)                  # (N*...,)
+    dz = np.empty_like(dy1)
+    _relu_backward(dy1, np.ascontiguousarray(y).reshape(-1), dz)
     return dz.reshape(dy.shape)
 
 
