@@ -61,7 +61,7 @@ def compiled_on_disk():
     loads them in well under a second instead of compiling for several."""
     try:
         return any(os.path.exists(probe.serial._cache._cache_file._index_path)
-                   for probe in (_im2col, _im2col_rows))
+                   for probe in (_im2col, _im2col_taps))
     except AttributeError:                       # no disk cache (or another Numba)
         return False
 
@@ -70,7 +70,7 @@ def compiled_in_process():
     """Whether the im2col kernels (every convolution uses one) were compiled or loaded
     in this process already."""
     return any(getattr(twin, "signatures", True)                 # (True: Numba is off)
-               for probe in (_im2col, _im2col_rows) for twin in (probe.serial, probe.parallel))
+               for probe in (_im2col, _im2col_taps) for twin in (probe.serial, probe.parallel))
 
 # Rule: a loop whose largest array has fewer elements than this runs on one
 # thread, because waking the other cores costs more than it saves on small
@@ -179,40 +179,41 @@ def _im2col(x, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
                             cols[row, base + ch] = 0
 
 
-# Rule: below this many channels im2col copies whole kernel rows (kw*C
-# consecutive values of an (N, H, W*C) view) instead of tap by tap, because a
-# tap of a gray or RGB image is only 1-3 values (benchmarks/NOTES.md, 4).
+# Rule: below this many channels (gray or RGB images) im2col goes tap by tap
+# over a zero-padded copy of the input: for one output row and one tap, the
+# OW values come from one input row at a fixed step, and the OW x kh*kw*C block
+# being written stays in the core's L1 cache, so the strided stores are cheap.
+# The patch-by-patch loop copies only 1-3 values at a time there, and a loop by
+# kernel rows (kw*C values) was 2.3-4.5x slower (benchmarks/NOTES.md, 4 and 13).
 ROWS_BELOW_C = 4
 
 
 @parallel_loops
-def _im2col_rows(x, cols, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
-    n, h, wc = x.shape
-    w, span = wc // c, kw * c                  # span: one kernel row of a patch
-    for nr in prange(n * oh):                  # one output row of one image per task
+def _im2col_taps(xp, cols, c, kh, kw, sh, sw, dh, dw, oh, ow):
+    # xp (N, Hp, Wp*C): the input with its padding written in; cols (N*OH*OW, kh*kw*C)
+    for nr in prange(xp.shape[0] * oh):        # one output row of one image per task
         b, r = nr // oh, nr % oh
-        for q in range(ow):
-            row = nr * ow + q
-            iw0 = q * sw - pl                  # input column of the window's first tap
-            whole = dw == 1 and iw0 >= 0 and iw0 + kw <= w
-            for i in range(kh):
-                ih = r * sh - pt + i * dh
-                base = i * span
-                if ih < 0 or ih >= h:          # a padded row of the window
-                    for t in range(span):
-                        cols[row, base + t] = 0
-                elif whole:                    # the kernel row lies inside: one run
-                    for t in range(span):
-                        cols[row, base + t] = x[b, ih, iw0 * c + t]
-                else:                          # tap by tap: C values at a time
-                    for j in range(kw):
-                        iw = iw0 + j * dw
-                        if 0 <= iw < w:
-                            for ch in range(c):
-                                cols[row, base + j * c + ch] = x[b, ih, iw * c + ch]
-                        else:                  # a padded cell
-                            for ch in range(c):
-                                cols[row, base + j * c + ch] = 0
+        row = nr * ow                          # cols row of this output row's first pixel
+        for i in range(kh):
+            src = xp[b, r * sh + i * dh]       # (Wp*C,): the input row under kernel row i
+            for j in range(kw):
+                for ch in range(c):
+                    t = (i * kw + j) * c + ch      # cols column of this tap and channel
+                    first, step = j * dw * c + ch, sw * c
+                    for q in range(ow):
+                        cols[row + q, t] = src[first + q * step]
+
+
+def _zero_padded(x, window):
+    """x (N, H, W, C) as (N, Hp, Wp*C) with the window's zero padding written in
+    (x itself, reshaped, when there is none)."""
+    n, h, w, c = x.shape
+    (pt, pb), (pl, pr) = window.padding
+    if pt == pb == pl == pr == 0:
+        return x.reshape(n, h, w * c)
+    xp = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=x.dtype)   # (N, Hp, Wp, C)
+    xp[:, pt:pt + h, pl:pl + w] = x
+    return xp.reshape(n, h + pt + pb, (w + pl + pr) * c)
 
 
 def _loop_args(window):
@@ -231,7 +232,8 @@ def im2col(x, window, out=None):
     cols = _output(out, (n * oh * ow, kh * kw * c), x.dtype)
     x = np.ascontiguousarray(x)
     if c < ROWS_BELOW_C:
-        _im2col_rows(x.reshape(n, h, w * c), cols, c, *_loop_args(window))
+        kh, kw, sh, sw, dh, dw, _, _, oh, ow = _loop_args(window)
+        _im2col_taps(_zero_padded(x, window), cols, c, kh, kw, sh, sw, dh, dw, oh, ow)
     else:
         _im2col(x, cols, *_loop_args(window))
     return cols
@@ -259,7 +261,7 @@ def _col2im(cols, dx, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
 
 @parallel_loops
 def _col2im_rows(cols, dx, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):
-    n, h, wc = dx.shape                        # (N, H, W*C), as in _im2col_rows
+    n, h, wc = dx.shape                        # dx seen as (N, H, W*C)
     w, span = wc // c, kw * c
     for b in prange(n):                        # images are independent: no write races
         for r in range(oh):
