@@ -26,12 +26,18 @@ print(json.dumps({"policy": os.environ.get("OMP_WAIT_POLICY"), "layer": layer,
 """
 
 
-def _probe(mode, **env):
-    clean = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+def _fresh_process(script, mode, unset, **env):
+    """The JSON that ``script`` prints last, run with ``mode`` in a new interpreter
+    whose environment lacks the variables starting with ``unset`` and has ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
     clean.update(env, PYTHONPATH=ROOT + os.pathsep + clean.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=clean, check=True,
+    out = subprocess.run([sys.executable, "-c", script, mode], env=clean, check=True,
                          capture_output=True, text=True, timeout=120).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _probe(mode, **env):
+    return _fresh_process(PROBE, mode, "OMP_WAIT_POLICY", **env)
 
 
 def test_import_asks_openmp_for_sleeping_threads():
@@ -78,11 +84,7 @@ print(json.dumps({"faults": out["faults"], "libc": platform.libc_ver()[0], "tune
 
 
 def _faults(mode, **env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    clean.update(env, PYTHONPATH=ROOT + os.pathsep + clean.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-c", FAULTS, mode], env=clean, check=True,
-                         capture_output=True, text=True, timeout=120).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return _fresh_process(FAULTS, mode, "MALLOC_", **env)
 
 
 def test_import_keeps_freed_arrays_in_a_worker_thread_unless_the_user_tuned_malloc():
