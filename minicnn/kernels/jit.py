@@ -132,8 +132,8 @@ def twins(fn, **options):
     as a plain ``range`` on the calling thread; the parallel one spreads it over
     Numba's threads. The loop bodies are the same, so the results are the same bit
     for bit. The serial twin compiles in about a third of the time (no parallel
-    lowering) and is all a batch worker or a small loop ever calls, so a model
-    trained on split batches never compiles a parallel twin.
+    lowering) and is all a batch worker or a small loop ever calls, so a parallel
+    twin is compiled only when a large array meets it outside a batch worker.
 
     The serial twin compiles a copy of ``fn`` named ``<name>_serial``: Numba's disk
     cache files a kernel under its name and line, and its index does not tell a
