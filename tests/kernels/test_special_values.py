@@ -131,3 +131,34 @@ def test_whole_convolution(case):
     assert np.isnan(y[..., 1]).all()                         # a NaN bias is never hidden
     for got, want in zip(jit.conv2d_backward(y, cache), reference.conv2d_backward(y_ref, cache_ref)):
         assert_same(got, want, exact=False)
+
+
+@pytest.mark.parametrize("c", [1, 6, 8, 16, 17])
+@pytest.mark.parametrize("hw, padding", [((6, 8), "valid"), ((7, 5), "valid"), ((6, 4), "same"),
+                                         ((5, 5), "same")])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_max_pooling_2x2_every_path(c, hw, padding, parallel, monkeypatch):
+    """2x2 windows at stride 2 take unrolled loops for some channel counts and
+    the general ones for others (``jit.GENERAL_FORWARD_C``,
+    ``UNROLLED_BACKWARD_BELOW_C``); whichever runs, serial or parallel, gives
+    the reference's maxima, winners and gradients bit for bit, ties, NaN and
+    inf included. Odd sizes leave a row or column to no window (valid) or to a
+    padded one (same), which the unrolled loops must leave to the others."""
+    calls = []
+    for name in ("_maxpool2x2_forward", "_maxpool2x2_backward"):
+        kernel = getattr(jit, name)
+        monkeypatch.setattr(jit, name, lambda *a, k=kernel, n=name: calls.append(n) or k(*a))
+    monkeypatch.setattr(jit, "SERIAL_BELOW", 0 if parallel else 2**62)
+    rng = np.random.default_rng(c * 100 + hw[0] * 10 + hw[1])
+    x = rng.choice(np.array(MOVE, np.float32), size=(3, *hw, c))
+    win = kernels.window(hw, (2, 2), (2, 2), padding=padding)
+    (y, arg), (y_ref, arg_ref) = jit.maxpool_forward(x, win), reference.maxpool_forward(x, win)
+    assert_same(y, y_ref, exact=True)
+    np.testing.assert_array_equal(arg, arg_ref)
+    dy = rng.choice(np.array(MOVE, np.float32), size=y.shape)
+    assert_same(jit.maxpool_backward(dy, arg, x.shape, win),
+                reference.maxpool_backward(dy, arg_ref, x.shape, win), exact=True)
+    inside = padding == "valid" or hw[0] % 2 == hw[1] % 2 == 0
+    exact = hw[0] % 2 == hw[1] % 2 == 0
+    assert calls == (["_maxpool2x2_forward"] if inside and c not in range(8, 16) else []) + \
+        (["_maxpool2x2_backward"] if exact and c < 8 else [])
