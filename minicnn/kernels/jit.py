@@ -338,8 +338,8 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
 # Forward, that makes the channel loop a clean vector loop from 16 channels
 # (32x28x28x32: 517 -> 106 us) and a short scalar one below 8 (1 channel:
 # 300 -> 81 us; LeNet-5's 6: 948 -> 718 us). For 8-15 channels the general
-# loop stays: its channel loop vectorizes at 8 (one AVX2 register) while the
-# unrolled one waits for 16 on this AVX-512 machine (8: 412 against 945 us).
+# loop stays: its channel loop vectorizes at 8 (one AVX2 register) while LLVM
+# builds the unrolled one to take 16 at a time (8: 412 against 945 us).
 # Backward, the tiled loop below vectorizes from 8 channels, and for fewer
 # the unrolled one is 2-4x faster (benchmarks/NOTES.md, entry 14).
 GENERAL_FORWARD_C = range(8, 16)
