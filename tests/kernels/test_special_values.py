@@ -137,7 +137,8 @@ def test_whole_convolution(case):
 @pytest.mark.parametrize("hw, padding", [((6, 8), "valid"), ((7, 5), "valid"), ((6, 4), "same"),
                                          ((5, 5), "same")])
 @pytest.mark.parametrize("parallel", [False, True])
-def test_max_pooling_2x2_every_path(c, hw, padding, parallel, monkeypatch):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pooling_2x2_every_path(c, hw, padding, parallel, dtype, monkeypatch):
     """2x2 windows at stride 2 take unrolled loops for some channel counts and
     the general ones for others (``jit.GENERAL_FORWARD_C``,
     ``UNROLLED_BACKWARD_BELOW_C``); whichever runs, serial or parallel, gives
@@ -150,12 +151,12 @@ def test_max_pooling_2x2_every_path(c, hw, padding, parallel, monkeypatch):
         monkeypatch.setattr(jit, name, lambda *a, k=kernel, n=name: calls.append(n) or k(*a))
     monkeypatch.setattr(jit, "SERIAL_BELOW", 0 if parallel else 2**62)
     rng = np.random.default_rng(c * 100 + hw[0] * 10 + hw[1])
-    x = rng.choice(np.array(MOVE, np.float32), size=(3, *hw, c))
+    x = rng.choice(np.array(MOVE, dtype), size=(3, *hw, c))
     win = kernels.window(hw, (2, 2), (2, 2), padding=padding)
     (y, arg), (y_ref, arg_ref) = jit.maxpool_forward(x, win), reference.maxpool_forward(x, win)
     assert_same(y, y_ref, exact=True)
     np.testing.assert_array_equal(arg, arg_ref)
-    dy = rng.choice(np.array(MOVE, np.float32), size=y.shape)
+    dy = rng.choice(np.array(MOVE, dtype), size=y.shape)
     assert_same(jit.maxpool_backward(dy, arg, x.shape, win),
                 reference.maxpool_backward(dy, arg_ref, x.shape, win), exact=True)
     inside = padding == "valid" or hw[0] % 2 == hw[1] % 2 == 0
