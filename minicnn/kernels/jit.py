@@ -333,17 +333,21 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
 
 
 # The common pooling, 2x2 windows at stride 2 with every window inside the
-# image, has loops of its own with the four cells written out: the running
-# maximum stays in a register instead of going back to y after each cell.
-# Forward, that makes the channel loop a clean vector loop from 16 channels
-# (32x28x28x32: 517 -> 106 us) and a short scalar one below 8 (1 channel:
-# 300 -> 81 us; LeNet-5's 6: 948 -> 718 us). For 8-15 channels the general
-# loop stays: its channel loop vectorizes at 8 (one AVX2 register) while LLVM
-# builds the unrolled one to take 16 at a time (8: 412 against 945 us).
-# Backward, the tiled loop below vectorizes from 8 channels, and for fewer
-# the unrolled one is 2-4x faster (benchmarks/NOTES.md, entry 14).
-GENERAL_FORWARD_C = range(8, 16)
-UNROLLED_BACKWARD_BELOW_C = 8
+# image, has loops of its own with the four cells written out, so the running
+# maximum stays in a register instead of going back to y after each cell. The
+# channel loop is then the vector loop, and LLVM builds it to take 16
+# channels at a time (two AVX2 registers): from 16 channels that is 4-6x
+# faster than the general loop (32x28x28x32: 517 -> 106 us). Below 16 the
+# vector loop never runs and the comparisons become branches that random
+# data mispredicts, so narrow inputs (LeNet-5's 6 channels) go row by row
+# instead: a window is evaluated at every column of the two image rows (one
+# long contiguous loop, a vector loop for any C, twice the comparisons
+# needed), and the windows at even columns are then copied out (32x28x28x6:
+# 948 -> 160 us). Backward, narrow inputs spread each window's gradient over
+# its two columns first and then write both rows in one contiguous pass
+# (783 -> 120 us); from 16 channels the tiled loop is as fast
+# (benchmarks/NOTES.md, entry 14).
+POOL_ROWS_BELOW_C = 16
 
 
 def _is_2x2_inside(window, exact=False):
@@ -353,6 +357,15 @@ def _is_2x2_inside(window, exact=False):
     inside = (2 * oh == h and 2 * ow == w) if exact else (2 * oh <= h and 2 * ow <= w)
     return (window.size == (2, 2) and window.strides == (2, 2)
             and window.padding[0][0] == 0 and window.padding[1][0] == 0 and inside)
+
+
+@njit(inline="always", **JIT)
+def _challenge(best, k, v, kv):
+    """The running maximum (best, its cell k) after cell kv holding v: the same
+    test as _maxpool_forward, strict '>' (the first maximum wins) and the
+    first NaN wins over any number. A select, not a branch."""
+    take = (v > best) | ((v != v) & (best == best))
+    return (v, kv) if take else (best, k)
 
 
 @parallel_loops
@@ -365,36 +378,59 @@ def _maxpool2x2_forward(x, y, arg):
             left, right = 2 * q, 2 * q + 1
             for ch in range(c):                # contiguous channels: a vector loop
                 best, k = x[b, top, left, ch], 0
-                # the same test as _maxpool_forward: strict '>' (the first
-                # maximum wins), and the first NaN wins over any number
-                v = x[b, top, right, ch]
-                take = (v > best) | ((v != v) & (best == best))
-                best, k = (v, 1) if take else (best, k)
-                v = x[b, bottom, left, ch]
-                take = (v > best) | ((v != v) & (best == best))
-                best, k = (v, 2) if take else (best, k)
-                v = x[b, bottom, right, ch]
-                take = (v > best) | ((v != v) & (best == best))
-                best, k = (v, 3) if take else (best, k)
+                best, k = _challenge(best, k, x[b, top, right, ch], 1)
+                best, k = _challenge(best, k, x[b, bottom, left, ch], 2)
+                best, k = _challenge(best, k, x[b, bottom, right, ch], 3)
                 y[b, r, q, ch] = best
                 arg[b, r, q, ch] = k
 
 
 @parallel_loops
-def _maxpool2x2_backward(dy, arg, dx):
+def _maxpool2x2_rows_forward(x, y, arg, tasks):
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    rows = x.reshape(n * h, w * c)             # (N*H, W*C): image rows, flat
+    span = (2 * ow - 1) * c                    # window starts that have a right column
+    for task in prange(tasks):                 # each task its own rows and scratch rows
+        best_row = np.empty(span, x.dtype)     # a window's max and cell, at every column
+        k_row = np.empty(span, np.int32)
+        for nr in range(task * n * oh // tasks, (task + 1) * n * oh // tasks):
+            b, r = nr // oh, nr % oh
+            top, bottom = rows[b * h + 2 * r], rows[b * h + 2 * r + 1]
+            for t in range(span):              # one long contiguous loop: vectorized
+                best, k = top[t], 0
+                best, k = _challenge(best, k, top[t + c], 1)
+                best, k = _challenge(best, k, bottom[t], 2)
+                best, k = _challenge(best, k, bottom[t + c], 3)
+                best_row[t] = best
+                k_row[t] = k
+            for q in range(ow):                # the real windows start at even columns
+                for ch in range(c):
+                    y[b, r, q, ch] = best_row[2 * q * c + ch]
+                    arg[b, r, q, ch] = k_row[2 * q * c + ch]
+
+
+@parallel_loops
+def _maxpool2x2_rows_backward(dy, arg, dx, tasks):
     n, oh, ow, c = dy.shape
+    h, w = dx.shape[1], dx.shape[2]
+    rows = dx.reshape(n * h, w * c)            # (N*H, W*C): image rows, flat
     zero = np.zeros(1, dx.dtype)[0]
-    for nr in prange(n * oh):
-        b, r = nr // oh, nr % oh
-        top, bottom = 2 * r, 2 * r + 1
-        for q in range(ow):
-            left, right = 2 * q, 2 * q + 1
-            for ch in range(c):                # each cell of dx written once
-                g, k = dy[b, r, q, ch], arg[b, r, q, ch]
-                dx[b, top, left, ch] = g if k == 0 else zero
-                dx[b, top, right, ch] = g if k == 1 else zero
-                dx[b, bottom, left, ch] = g if k == 2 else zero
-                dx[b, bottom, right, ch] = g if k == 3 else zero
+    for task in prange(tasks):
+        g_row = np.empty(w * c, dy.dtype)      # each window's gradient under both its columns
+        k_row = np.empty(w * c, np.int32)      # its winning cell, 0 or 2 if in this column
+        for nr in range(task * n * oh // tasks, (task + 1) * n * oh // tasks):
+            b, r = nr // oh, nr % oh
+            for q in range(ow):
+                left, right = 2 * q * c, (2 * q + 1) * c
+                for ch in range(c):
+                    g, k = dy[b, r, q, ch], arg[b, r, q, ch]
+                    g_row[left + ch], k_row[left + ch] = g, k
+                    g_row[right + ch], k_row[right + ch] = g, k - 1    # cells 1, 3 -> 0, 2
+            top, bottom = rows[b * h + 2 * r], rows[b * h + 2 * r + 1]
+            for t in range(w * c):             # every cell of dx written once, in order
+                top[t] = g_row[t] if k_row[t] == 0 else zero
+                bottom[t] = g_row[t] if k_row[t] == 2 else zero
 
 
 def _pool_args(window):
@@ -409,7 +445,9 @@ def maxpool_forward(x, window):
     oh, ow = window.output_hw
     y = np.empty((n, oh, ow, c), dtype=x.dtype)
     arg = np.empty((n, oh, ow, c), dtype=np.int32)
-    if c not in GENERAL_FORWARD_C and _is_2x2_inside(window):
+    if _is_2x2_inside(window) and c < POOL_ROWS_BELOW_C:
+        _maxpool2x2_rows_forward(np.ascontiguousarray(x), y, arg, _all_threads())
+    elif _is_2x2_inside(window):
         _maxpool2x2_forward(np.ascontiguousarray(x), y, arg)
     else:
         _maxpool_forward(np.ascontiguousarray(x), y, arg, *_pool_args(window))
@@ -451,9 +489,9 @@ def maxpool_backward(dy, argmax, x_shape, window):
     """Scatter dy (N, OH, OW, C) to the winning cells of dx (N, H, W, C)."""
     ph, pw, sh, sw, pt, pl = _pool_args(window)
     dy = np.ascontiguousarray(dy)
-    if dy.shape[3] < UNROLLED_BACKWARD_BELOW_C and _is_2x2_inside(window, exact=True):
+    if dy.shape[3] < POOL_ROWS_BELOW_C and _is_2x2_inside(window, exact=True):
         dx = np.empty(x_shape, dtype=dy.dtype)
-        _maxpool2x2_backward(dy, argmax, dx)
+        _maxpool2x2_rows_backward(dy, np.ascontiguousarray(argmax), dx, _all_threads())
         return dx
     if (sh, sw) == (ph, pw):
         # Windows that tile the input (the usual 2x2, stride 2) never overlap:

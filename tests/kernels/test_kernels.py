@@ -196,6 +196,7 @@ def test_column_sums_are_bit_identical_to_numpy(rows, f, dtype, parallel, seed):
 
 @pytest.mark.parametrize("shape, pool, pads", [
     ((64, 26, 26, 32), 2, (0, 0, 0, 0)),     # exact tiling
+    ((64, 28, 28, 6), 2, (0, 0, 0, 0)),      # LeNet-5's pooling: the row-by-row loops
     ((3, 11, 11, 5), 2, (0, 0, 0, 0)),       # the last row and column belong to no window
     ((2, 7, 9, 3), 3, (0, 2, 1, 2)),         # "same"-style padding, the bottom larger
     ((2, 5, 5, 4), 2, (1, 0, 1, 0)),

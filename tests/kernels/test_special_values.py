@@ -133,20 +133,21 @@ def test_whole_convolution(case):
         assert_same(got, want, exact=False)
 
 
-@pytest.mark.parametrize("c", [1, 6, 8, 16, 17])
+@pytest.mark.parametrize("c", [1, 6, 15, 16, 17])
 @pytest.mark.parametrize("hw, padding", [((6, 8), "valid"), ((7, 5), "valid"), ((6, 4), "same"),
                                          ((5, 5), "same")])
 @pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_max_pooling_2x2_every_path(c, hw, padding, parallel, dtype, monkeypatch):
-    """2x2 windows at stride 2 take unrolled loops for some channel counts and
-    the general ones for others (``jit.GENERAL_FORWARD_C``,
-    ``UNROLLED_BACKWARD_BELOW_C``); whichever runs, serial or parallel, gives
-    the reference's maxima, winners and gradients bit for bit, ties, NaN and
-    inf included. Odd sizes leave a row or column to no window (valid) or to a
-    padded one (same), which the unrolled loops must leave to the others."""
+    """2x2 windows at stride 2 take loops of their own: row by row below
+    ``jit.POOL_ROWS_BELOW_C`` channels, unrolled over the channels from there
+    (forward; backward keeps the tiled loop there). Whichever runs, serial or
+    parallel, gives the reference's maxima, winners and gradients bit for bit,
+    ties, NaN and inf included. Odd sizes leave a row or column to no window
+    (valid) or to a padded one (same), which these loops must leave to the
+    general ones."""
     calls = []
-    for name in ("_maxpool2x2_forward", "_maxpool2x2_backward"):
+    for name in ("_maxpool2x2_forward", "_maxpool2x2_rows_forward", "_maxpool2x2_rows_backward"):
         kernel = getattr(jit, name)
         monkeypatch.setattr(jit, name, lambda *a, k=kernel, n=name: calls.append(n) or k(*a))
     monkeypatch.setattr(jit, "SERIAL_BELOW", 0 if parallel else 2**62)
@@ -161,5 +162,6 @@ def test_max_pooling_2x2_every_path(c, hw, padding, parallel, dtype, monkeypatch
                 reference.maxpool_backward(dy, arg_ref, x.shape, win), exact=True)
     inside = padding == "valid" or hw[0] % 2 == hw[1] % 2 == 0
     exact = hw[0] % 2 == hw[1] % 2 == 0
-    assert calls == (["_maxpool2x2_forward"] if inside and c not in range(8, 16) else []) + \
-        (["_maxpool2x2_backward"] if exact and c < 8 else [])
+    narrow = c < jit.POOL_ROWS_BELOW_C
+    forward = ["_maxpool2x2_rows_forward" if narrow else "_maxpool2x2_forward"] if inside else []
+    assert calls == forward + (["_maxpool2x2_rows_backward"] if exact and narrow else [])
