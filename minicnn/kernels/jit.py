@@ -337,15 +337,15 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
 # maximum stays in a register instead of going back to y after each cell. The
 # channel loop is then the vector loop, and LLVM builds it to take 16
 # channels at a time (two AVX2 registers): from 16 channels that is 4-6x
-# faster than the general loop (32x28x28x32: 517 -> 106 us). Below 16 the
+# faster than the general loop (32x28x28x32: 526 -> 103 us). Below 16 the
 # vector loop never runs and the comparisons become branches that random
 # data mispredicts, so narrow inputs (LeNet-5's 6 channels) go row by row
 # instead: a window is evaluated at every column of the two image rows (one
 # long contiguous loop, a vector loop for any C, twice the comparisons
 # needed), and the windows at even columns are then copied out (32x28x28x6:
-# 948 -> 160 us). Backward, narrow inputs spread each window's gradient over
+# 634 -> 133 us). Backward, narrow inputs spread each window's gradient over
 # its two columns first and then write both rows in one contiguous pass
-# (783 -> 120 us); from 16 channels the tiled loop is as fast
+# (628 -> 81 us); from 16 channels the tiled loop is as fast
 # (benchmarks/NOTES.md, entry 14).
 POOL_ROWS_BELOW_C = 16
 
