@@ -298,6 +298,16 @@ def col2im(dcols, x_shape, window):
     return dx
 
 
+@njit(inline="always", **JIT)
+def _challenge(best, k, v, kv):
+    """The running maximum (best, its cell k) after cell kv holding v: strict
+    '>' (the first maximum wins), and the first NaN wins over any number, as
+    np.argmax decides. A select, not a branch, so the loops around it compile
+    to vector instructions."""
+    take = (v > best) | ((v != v) & (best == best))
+    return (v, kv) if take else (best, k)
+
+
 @parallel_loops
 def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
     n, h, w, c = x.shape
@@ -322,14 +332,8 @@ def _maxpool_forward(x, y, arg, ph, pw, sh, sw, pt, pl):
                         first = False
                     else:                      # channels are contiguous: a vector loop
                         for ch in range(c):
-                            v, best = x[b, ih, iw, ch], y[b, r, q, ch]
-                            # strict '>': the first maximum wins; the first NaN
-                            # wins over any number, as np.argmax decides. Both
-                            # stores always happen (a select, not a branch), so
-                            # the loop compiles to vector instructions.
-                            take = (v > best) | ((v != v) & (best == best))
-                            y[b, r, q, ch] = v if take else best
-                            arg[b, r, q, ch] = k if take else arg[b, r, q, ch]
+                            y[b, r, q, ch], arg[b, r, q, ch] = _challenge(
+                                y[b, r, q, ch], arg[b, r, q, ch], x[b, ih, iw, ch], k)
 
 
 # The common pooling, 2x2 windows at stride 2 with every window inside the
@@ -357,15 +361,6 @@ def _is_2x2_inside(window, exact=False):
     inside = (2 * oh == h and 2 * ow == w) if exact else (2 * oh <= h and 2 * ow <= w)
     return (window.size == (2, 2) and window.strides == (2, 2)
             and window.padding[0][0] == 0 and window.padding[1][0] == 0 and inside)
-
-
-@njit(inline="always", **JIT)
-def _challenge(best, k, v, kv):
-    """The running maximum (best, its cell k) after cell kv holding v: the same
-    test as _maxpool_forward, strict '>' (the first maximum wins) and the
-    first NaN wins over any number. A select, not a branch."""
-    take = (v > best) | ((v != v) & (best == best))
-    return (v, kv) if take else (best, k)
 
 
 @parallel_loops
@@ -445,12 +440,13 @@ def maxpool_forward(x, window):
     oh, ow = window.output_hw
     y = np.empty((n, oh, ow, c), dtype=x.dtype)
     arg = np.empty((n, oh, ow, c), dtype=np.int32)
-    if _is_2x2_inside(window) and c < POOL_ROWS_BELOW_C:
-        _maxpool2x2_rows_forward(np.ascontiguousarray(x), y, arg, _all_threads())
-    elif _is_2x2_inside(window):
-        _maxpool2x2_forward(np.ascontiguousarray(x), y, arg)
+    x = np.ascontiguousarray(x)
+    if not _is_2x2_inside(window):
+        _maxpool_forward(x, y, arg, *_pool_args(window))
+    elif c < POOL_ROWS_BELOW_C:
+        _maxpool2x2_rows_forward(x, y, arg, _all_threads())
     else:
-        _maxpool_forward(np.ascontiguousarray(x), y, arg, *_pool_args(window))
+        _maxpool2x2_forward(x, y, arg)
     return y, arg
 
 
