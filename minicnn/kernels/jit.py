@@ -613,21 +613,48 @@ def column_sums(a):
 # (np.dot inside @njit), so no second thread pool competes with Numba's.
 MIN_ROWS_PER_TASK = 512
 
+# Rule: a tall product with few columns (a convolution's cols times its kernel,
+# and cols.T @ dz) is multiplied in runs of rows whose product has at most
+# SMALL_PRODUCT multiply-adds (rows * K * N). OpenBLAS multiplies a product that
+# small with its small-matrix kernels, which skip packing both operands into
+# buffers, the copy that dominates a product of 9-150 columns; one whole product
+# is packed. Runs shorter than MIN_CHUNK_ROWS are not worth a call: the product
+# stays whole. One core, float32: cols.T @ dz 25,088x25 by 6 405 -> 155 us,
+# 43,264x9 by 32 1,428 -> 591; cols @ W 43,264x9 by 32 416 -> 282
+# (benchmarks/NOTES.md, entry 15). dz @ W.T (a transposed right side) is slower
+# cut, so only a C-contiguous right side is.
+SMALL_PRODUCT = 1_000_000
+MIN_CHUNK_ROWS = 32
+
+
+def chunk_rows(k, n):
+    """Rows per run of a tall product with K = k, N = n (see the rule), or 0: whole."""
+    rows = SMALL_PRODUCT // max(1, k * n)
+    return rows if rows >= MIN_CHUNK_ROWS else 0
+
 
 @njit(parallel=True, **JIT)
-def _matmul(a, b, out, tasks):
+def _matmul(a, b, out, tasks, chunk):
     n = a.shape[0]
     for t in prange(tasks):
         lo, hi = t * n // tasks, (t + 1) * n // tasks
-        np.dot(a[lo:hi], b, out[lo:hi])
+        for r in range(lo, hi, chunk):                   # runs of rows: small products
+            e = min(r + chunk, hi)
+            np.dot(a[r:e], b, out[r:e])
 
 
 @njit(parallel=True, **JIT)
-def _matmul_tn(a, b, parts):
+def _matmul_tn(a, b, parts, chunk):
     n, tasks = a.shape[0], parts.shape[0]
     for t in prange(tasks):
         lo, hi = t * n // tasks, (t + 1) * n // tasks
-        np.dot(a[lo:hi].T, b[lo:hi], parts[t])
+        e = min(lo + chunk, hi)
+        np.dot(a[lo:e].T, b[lo:e], parts[t])
+        if e < hi:
+            run = np.empty_like(parts[t])
+            for r in range(e, hi, chunk):                # the runs' products, in order
+                np.dot(a[r:min(r + chunk, hi)].T, b[r:min(r + chunk, hi)], run)
+                parts[t] += run
 
 
 def _tasks(rows):
@@ -635,13 +662,19 @@ def _tasks(rows):
 
 
 def matmul(a, b, out=None):
-    """a (M, K) @ b (K, N) -> (M, N), rows split across the cores; into ``out`` if given."""
+    """a (M, K) @ b (K, N) -> (M, N), rows split across the cores and cut into runs
+    (see the rules above); into ``out`` if given."""
     out = _output(out, (a.shape[0], b.shape[1]), a.dtype)
     tasks = _tasks(a.shape[0])
+    chunk = chunk_rows(a.shape[1], b.shape[1]) if b.flags.c_contiguous else 0
     if tasks == 1:
-        return np.matmul(a, b, out=out)
+        if not chunk or chunk >= a.shape[0]:
+            return np.matmul(a, b, out=out)
+        for r in range(0, a.shape[0], chunk):
+            np.matmul(a[r:r + chunk], b, out=out[r:r + chunk])      # (chunk, N)
+        return out
     _threads_for(SERIAL_BELOW)                 # every core for the bands
-    _matmul(np.ascontiguousarray(a), b, out, tasks)
+    _matmul(np.ascontiguousarray(a), b, out, tasks, chunk or a.shape[0])
     return out
 
 
@@ -656,13 +689,22 @@ def _output(out, shape, dtype):
 
 
 def matmul_tn(a, b):
-    """a.T @ b for a (M, K), b (M, N) -> (K, N): each core sums its band of rows."""
+    """a.T @ b for a (M, K), b (M, N) -> (K, N): each core sums its band of rows,
+    run by run (see the rules above)."""
     tasks = _tasks(a.shape[0])
+    chunk = chunk_rows(a.shape[1], b.shape[1])
     if tasks == 1:
-        return a.T @ b
+        if not chunk or chunk >= a.shape[0]:
+            return a.T @ b
+        total = a[:chunk].T @ b[:chunk]                           # (K, N)
+        run = np.empty_like(total)
+        for r in range(chunk, a.shape[0], chunk):
+            np.matmul(a[r:r + chunk].T, b[r:r + chunk], out=run)
+            total += run
+        return total
     parts = np.empty((tasks, a.shape[1], b.shape[1]), dtype=a.dtype)
     _threads_for(SERIAL_BELOW)
-    _matmul_tn(np.ascontiguousarray(a), np.ascontiguousarray(b), parts)
+    _matmul_tn(np.ascontiguousarray(a), np.ascontiguousarray(b), parts, chunk or a.shape[0])
     return parts.sum(axis=0)
 
 
@@ -745,7 +787,7 @@ def _conv2d_forward_blocked(x, kernel2d, bias, window, relu):
     for b0, b1 in blocks:
         cols = im2col(x[b0:b1], window, out=buf[:(b1 - b0) * p])        # (rows, kh*kw*C)
         zb = z[b0 * p:b1 * p]                                            # (rows, F)
-        np.matmul(cols, kernel2d, out=zb)
+        matmul(cols, kernel2d, out=zb)
         _bias_and_relu(zb, bias, relu)                       # while zb is in the cache
     return z
 
@@ -763,14 +805,16 @@ def _conv2d_backward_blocked(dz, cache, need_dx):
     buf = np.empty((rows, k), dtype=x.dtype)
     dcols = np.empty((rows, k), dtype=x.dtype) if need_dx else None
     kernel_t = np.ascontiguousarray(kernel2d.T)              # (F, kh*kw*C)
-    dkernel, part = np.empty_like(kernel2d), np.empty_like(kernel2d)
+    dkernel = None
     dx = np.zeros(x.shape, dtype=dz.dtype) if need_dx else None
     for b0, b1 in blocks:
         r0, r1 = b0 * p, b1 * p
         cols = im2col(x[b0:b1], window, out=buf[:r1 - r0])   # (rows, kh*kw*C)
-        np.matmul(cols.T, dz[r0:r1], out=dkernel if b0 == 0 else part)   # (kh*kw*C, F)
-        if b0:
-            dkernel += part
+        part = matmul_tn(cols, dz[r0:r1])                    # (kh*kw*C, F)
+        if dkernel is None:
+            dkernel = part
+        else:
+            dkernel += part                                  # the blocks in order
         if need_dx:
             dcb = np.matmul(dz[r0:r1], kernel_t, out=dcols[:r1 - r0])    # (rows, kh*kw*C)
             _col2im(dcb, dx[b0:b1], *_loop_args(window))
