@@ -616,9 +616,10 @@ MIN_ROWS_PER_TASK = 512
 # Rule: a tall product with few columns (a convolution's cols times its kernel,
 # and cols.T @ dz) is multiplied in runs of rows whose product has at most
 # SMALL_PRODUCT multiply-adds (rows * K * N). OpenBLAS multiplies a product that
-# small with its small-matrix kernels, which skip packing both operands into
-# buffers, the copy that dominates a product of 9-150 columns; one whole product
-# is packed. Runs shorter than MIN_CHUNK_ROWS are not worth a call: the product
+# small with its small-matrix kernels (M*N*K <= 100^3 in its
+# kernel/x86_64/sgemm_small_kernel_permit_skylakex.c, AVX-512 CPUs), which skip
+# packing both operands into buffers, the copy that dominates a product of
+# 9-150 columns; one whole product is packed. Runs shorter than MIN_CHUNK_ROWS are not worth a call: the product
 # stays whole. One core, float32: cols.T @ dz 25,088x25 by 6 405 -> 155 us,
 # 43,264x9 by 32 1,428 -> 591; cols @ W 43,264x9 by 32 416 -> 282
 # (benchmarks/NOTES.md, entry 15). dz @ W.T (a transposed right side) is slower
