@@ -619,11 +619,11 @@ MIN_ROWS_PER_TASK = 512
 # small with its small-matrix kernels (M*N*K <= 100^3 in its
 # kernel/x86_64/sgemm_small_kernel_permit_skylakex.c, AVX-512 CPUs), which skip
 # packing both operands into buffers, the copy that dominates a product of
-# 9-150 columns; one whole product is packed. Runs shorter than MIN_CHUNK_ROWS are not worth a call: the product
-# stays whole. One core, float32: cols.T @ dz 25,088x25 by 6 405 -> 155 us,
-# 43,264x9 by 32 1,428 -> 591; cols @ W 43,264x9 by 32 416 -> 282
-# (benchmarks/NOTES.md, entry 15). dz @ W.T (a transposed right side) is slower
-# cut, so only a C-contiguous right side is.
+# 9-150 columns; one whole product is packed. Runs shorter than MIN_CHUNK_ROWS
+# are not worth a call: the product stays whole. One core, float32: cols.T @ dz
+# 25,088x25 by 6 405 -> 155 us, 43,264x9 by 32 1,428 -> 591; cols @ W 43,264x9
+# by 32 416 -> 282 (benchmarks/NOTES.md, entry 15). dz @ W.T (a transposed right
+# side) is slower cut, so only a C-contiguous right side is.
 SMALL_PRODUCT = 1_000_000
 MIN_CHUNK_ROWS = 32
 
